@@ -1,0 +1,19 @@
+"""A neural network written from scratch in NumPy, that reads handwritten digits.
+
+    model.py        the network: forward and backward propagation
+    layers.py       dense, activation and dropout layers
+    conv.py         convolution and max-pooling (the shipped model's CNN)
+    activations.py  activation functions and their derivatives, side by side
+    optimizers.py   gradient descent, momentum, Adam; learning-rate schedules
+    augment.py      random distortions of training images
+    training.py     recipes, presets and the step-by-step training loop
+    worker.py       training in a background thread (the Train page)
+    evaluation.py   accuracy, per-class accuracy, confusion matrix
+    modelfile.py    saving and loading models, safely
+    data.py         MNIST on any machine, Kaggle-format CSVs
+    preprocess.py   a canvas drawing -> an MNIST-style 28x28 image
+    cli.py          python -m network train | evaluate | predict | bench | fetch
+
+This package never imports Streamlit: the pages, the command line and the
+tests all use it the same way.
+"""

@@ -1,0 +1,308 @@
+"""The command line: python -m network train | evaluate | predict | bench | fetch.
+
+Every command exits 0 on success and 2 on bad arguments or input, with a
+one-line message on stderr.  With --json, output is one JSON object per line.
+"""
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from .augment import AUGMENTATIONS
+from .data import DataError, fetch_mnist
+from .evaluation import evaluate
+from .modelfile import ModelFileError, load_model, model_path, save_model, user_models_dir
+from .preprocess import PreprocessError, canvas_to_mnist, load_image
+from .training import PRESETS, TrainingDiverged, load_training_data, new_network, train_steps
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+_UNSET = object()  # --batch-size not given (None already means full batch)
+
+
+class UsageError(Exception):
+    """Bad arguments or input: exit code 2 and a one-line message."""
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except (UsageError, DataError, ModelFileError, PreprocessError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m network", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a network and save it")
+    train.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    train.add_argument("--hidden", type=_int_list, help="widths of the hidden layers, e.g. 256,128")
+    train.add_argument("--conv", type=_conv_list, help="conv blocks as FILTERSxKERNEL, e.g. 16x5,32x3 ('none' for an MLP)")
+    train.add_argument("--activation", choices=["relu", "leaky_relu", "sigmoid", "tanh"])
+    train.add_argument("--init", choices=["he", "xavier", "uniform"])
+    train.add_argument("--optimizer", choices=["gd", "momentum", "adam"])
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--schedule", choices=["constant", "step", "cosine"])
+    train.add_argument("--batch-size", type=_batch_size, default=_UNSET, help="examples per step, or 'full'")
+    length = train.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=int)
+    length.add_argument("--iterations", type=int)
+    train.add_argument("--l2", type=float)
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--augment", type=_augmentations, help=f"comma list of {','.join(AUGMENTATIONS)}, 'all' or 'none'")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--dev-size", type=int)
+    train.add_argument("--per-class", type=int, help="train on at most N images of each digit")
+    train.add_argument("--eval-every", type=int, help="steps between dev evaluations")
+    train.add_argument("--data", default="mnist", help="'mnist' or a Kaggle-format CSV file")
+    train.add_argument("--out", type=Path, help="model file to write (default: data/models/PRESET-TIME.npz)")
+    train.add_argument("--json", action="store_true", help="one JSON object per progress event")
+    train.set_defaults(run=run_train)
+
+    ev = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix")
+    ev.add_argument("--model", default="default", help="a model file, or the name of a shipped or saved model")
+    ev.add_argument("--data", default="mnist-test", help="'mnist-test' or a Kaggle-format CSV file")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(run=run_evaluate)
+
+    predict = commands.add_parser("predict", help="read digits from image files")
+    predict.add_argument("--model", default="default")
+    predict.add_argument("--json", action="store_true")
+    predict.add_argument("paths", nargs="+", type=Path, metavar="FILE_OR_DIR")
+    predict.set_defaults(run=run_predict)
+
+    bench = commands.add_parser("bench", help="measure training speed against the machine's GEMM peak")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--repeats", type=int, default=5, help="epochs timed per network (the median is reported)")
+    bench.add_argument("--skip-98", action="store_true", help="skip the time-to-98%% run")
+    bench.set_defaults(run=run_bench)
+
+    fetch = commands.add_parser("fetch", help="obtain MNIST and cache it in data/")
+    fetch.add_argument("--json", action="store_true")
+    fetch.set_defaults(run=run_fetch)
+    return parser
+
+
+# -- argument types ----------------------------------------------------------
+
+def _int_list(text):
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError("layer widths must be positive")
+    return values
+
+
+def _conv_list(text):
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        return tuple(tuple(int(n) for n in block.lower().split("x")) for block in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected blocks like 16x5,32x3, got {text!r}") from None
+
+
+def _batch_size(text):
+    if text.strip().lower() == "full":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'full', got {text!r}") from None
+
+
+def _augmentations(text):
+    text = text.strip().lower()
+    if text == "all":
+        return AUGMENTATIONS
+    if text in ("", "none"):
+        return ()
+    kinds = tuple(k.strip() for k in text.split(","))
+    unknown = [k for k in kinds if k not in AUGMENTATIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown augmentation {unknown[0]!r}; choose from {', '.join(AUGMENTATIONS)}")
+    return kinds
+
+
+# -- commands ----------------------------------------------------------------
+
+def config_from_args(args):
+    """The preset, with every option given on the command line laid over it."""
+    config = PRESETS[args.preset]
+    overrides = {name: getattr(args, name.replace("-", "_")) for name in (
+        "hidden", "conv", "activation", "init", "optimizer", "lr", "schedule", "l2", "dropout",
+        "augment", "seed", "dev_size", "per_class", "eval_every")}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if args.batch_size is not _UNSET:
+        overrides["batch_size"] = args.batch_size
+    if args.epochs is not None:
+        overrides.update(epochs=args.epochs, iterations=None)
+    if args.iterations is not None:
+        overrides.update(iterations=args.iterations, epochs=None)
+    config = dataclasses.replace(config, **overrides)
+    config.check()
+    return config
+
+
+def run_train(args):
+    config = config_from_args(args)
+    log = (lambda message: None) if args.json else (lambda message: print(message, file=sys.stderr))
+    data = load_training_data(config, args.data, progress=_progress_bar if not args.json else None, log=log)
+    out = args.out or user_models_dir() / f"{args.preset}-{datetime.now():%Y%m%d-%H%M%S}.npz"
+    net = new_network(config)
+    log(f"training {net.describe()} ({net.n_params:,} parameters) on {len(data.train):,} images "
+        f"from {data.source}; dev set {len(data.dev):,}")
+    history = []
+    try:
+        for progress in train_steps(net, config, data.train.images, data.train.labels,
+                                    data.dev.images, data.dev.labels):
+            history.append(progress)
+            if args.json:
+                print(json.dumps(dataclasses.asdict(progress)), flush=True)
+            else:
+                _show_training(progress)
+    except TrainingDiverged as error:
+        raise UsageError(str(error)) from None
+    result = evaluate_run(net, config, data, history)
+    save_model(net, out, run_metadata(config, data, history, result))
+    if not args.json:
+        print(file=sys.stderr)
+    summary = {"done": True, **result, "seconds": round(history[-1].seconds, 3), "model": str(out)}
+    print(json.dumps(summary) if args.json else _format_summary(summary))
+
+
+def evaluate_run(net, config, data, history):
+    """Final accuracies of a finished run (None where there is no such set)."""
+    last_dev = next((p.dev_accuracy for p in reversed(history) if p.dev_accuracy is not None), None)
+    return {
+        "train_accuracy": net.accuracy(data.train.images, data.train.labels),
+        "dev_accuracy": last_dev,
+        "test_accuracy": net.accuracy(data.test.images, data.test.labels) if data.test is not None else None,
+    }
+
+
+def run_metadata(config, data, history, result):
+    """What a model file records about the run that made it."""
+    return {
+        "config": config.to_json(),
+        "data": {"source": data.source, "train_size": len(data.train), "dev_size": len(data.dev),
+                 "test_size": len(data.test) if data.test is not None else 0},
+        "metrics": result,
+        "history": [dataclasses.asdict(p) for p in history if p.dev_accuracy is not None],
+    }
+
+
+def run_evaluate(args):
+    net = load_model(resolve_model(args.model))
+    if args.data == "mnist-test":
+        test = fetch_mnist(log=None if args.json else lambda m: print(m, file=sys.stderr)).test
+    else:
+        from .data import load_csv
+        test = load_csv(Path(args.data))
+    report = evaluate(net, test.images, test.labels)
+    if args.json:
+        print(json.dumps({"model": args.model, "data": test.source, **report}))
+        return
+    print(f"{args.model}: {net.describe()}  on {test.source} ({len(test):,} images)")
+    print(f"accuracy {report['accuracy']:.2%}")
+    print("per class: " + "  ".join(f"{d}:{a:.1%}" for d, a in enumerate(report["per_class_accuracy"])))
+    print("confusion matrix (rows: true digit, columns: predicted):")
+    for digit, row in enumerate(report["confusion_matrix"]):
+        print(f"  {digit} " + " ".join(f"{n:5d}" for n in row))
+
+
+def run_predict(args):
+    net = load_model(resolve_model(args.model))
+    files = []
+    for path in args.paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    for file in files:
+        try:
+            drawing = canvas_to_mnist(load_image(file))
+            if drawing.empty:
+                raise PreprocessError("no digit found (the image is empty)")
+        except PreprocessError as error:
+            print(json.dumps({"file": str(file), "error": str(error)}) if args.json else f"{file}: {error}")
+            continue
+        probabilities = net.predict_proba(drawing.pixels[None])[0]
+        digit = int(probabilities.argmax())
+        if args.json:
+            print(json.dumps({"file": str(file), "digit": digit,
+                              "probabilities": [round(float(p), 6) for p in probabilities]}))
+        else:
+            print(f"{file}: {digit} ({probabilities[digit]:.1%})")
+
+
+def run_bench(args):
+    from .bench import run_benchmarks
+    run_benchmarks(repeats=args.repeats, time_to_98=not args.skip_98, as_json=args.json)
+
+
+def run_fetch(args):
+    start = time.perf_counter()
+    mnist = fetch_mnist(progress=None if args.json else _progress_bar,
+                        log=None if args.json else lambda m: print(m, file=sys.stderr))
+    seconds = time.perf_counter() - start
+    if args.json:
+        print(json.dumps({"source": mnist.source, "train": len(mnist.train), "test": len(mnist.test),
+                          "seconds": round(seconds, 3)}))
+    else:
+        print(f"\nMNIST ready: {len(mnist.train):,} training and {len(mnist.test):,} test images "
+              f"from {mnist.source} ({seconds:.1f} s)")
+
+
+def resolve_model(name_or_path):
+    """'default', 'seed', a saved model's name, or a path to a model file."""
+    path = Path(name_or_path)
+    if path.suffix == ".npz" or path.exists():
+        return path
+    try:
+        return model_path(name_or_path)
+    except ValueError:
+        raise UsageError(f"{name_or_path}: no such model (give a file path, 'default' or a saved model's name)") from None
+
+
+# -- terminal output ---------------------------------------------------------
+
+def _progress_bar(fraction, message=""):
+    if sys.stderr.isatty():
+        filled = int(30 * fraction)
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%} {message[:40]:40}", end="", file=sys.stderr, flush=True)
+
+
+def _show_training(p):
+    line = (f"step {p.step}/{p.total_steps}  epoch {p.epoch:.2f}  loss {p.loss:.4f}  "
+            f"train {p.train_accuracy:.2%}" + (f"  dev {p.dev_accuracy:.2%}" if p.dev_accuracy is not None else "")
+            + f"  {p.samples_per_second:,.0f} img/s")
+    if sys.stderr.isatty():
+        print("\r" + line.ljust(100), end="", file=sys.stderr, flush=True)
+    elif p.dev_accuracy is not None:
+        print(line, file=sys.stderr)
+
+
+def _format_summary(s):
+    def pct(value):
+        return "-" if value is None else f"{value:.2%}"
+    return (f"train {pct(s['train_accuracy'])}  dev {pct(s['dev_accuracy'])}  test {pct(s['test_accuracy'])}  "
+            f"in {s['seconds']:.1f} s -> {s['model']}")

@@ -1,0 +1,233 @@
+"""The network: a stack of layers ending in softmax.
+
+Forward propagation, for the seed's 784-10-10 network:
+
+    Z1 = W1 X + b1      A1 = ReLU(Z1)
+    Z2 = W2 A1 + b2     A2 = softmax(Z2)
+
+Backward propagation, from the loss down:
+
+    dZ2 = A2 - one_hot(Y)
+    dW2 = dZ2 A1^T / m,  db2 = sum(dZ2) / m
+    dZ1 = W2^T dZ2 * ReLU'(Z1)
+    dW1 = dZ1 X^T / m,   db1 = sum(dZ1) / m
+
+Deeper networks repeat the middle lines once per layer.  All weights and
+biases live in one flat float32 vector `params` (the layers hold views of
+it), and all gradients in `grads`, so an optimiser step is a few whole-array
+operations whatever the architecture.
+"""
+
+import numpy as np
+
+from .activations import ACTIVATIONS, cross_entropy, softmax
+from .conv import Conv2D, MaxPool2D
+from .layers import Activation, Dense, Dropout
+
+N_CLASSES = 10
+IMAGE_SHAPE = (1, 28, 28)
+INITS = ("he", "xavier", "uniform")
+
+
+class ArchitectureError(ValueError):
+    """An architecture description that does not make a network."""
+
+
+def architecture(hidden=(128,), activation="relu", conv=(), dropout=0.0, init="he"):
+    """Describe a network as plain data (it is saved in every model file).
+
+    conv: (filters, kernel) pairs; each becomes conv -> activation -> 2x2 max-pool.
+    hidden: widths of the dense hidden layers, each followed by the activation
+    (and dropout, if any).  The output layer of 10 units is always added.
+    """
+    layers = []
+    for filters, kernel in conv:
+        layers += [{"type": "conv", "filters": int(filters), "kernel": int(kernel)},
+                   {"type": "activation", "name": activation},
+                   {"type": "maxpool", "size": 2}]
+    for units in hidden:
+        layers += [{"type": "dense", "units": int(units)}, {"type": "activation", "name": activation}]
+        if dropout:
+            layers.append({"type": "dropout", "rate": float(dropout)})
+    layers.append({"type": "dense", "units": N_CLASSES})
+    return {"input": list(IMAGE_SHAPE), "init": init, "layers": layers}
+
+
+def build_layers(arch, rng):
+    """Turn an architecture description into layer objects, checking every size."""
+    if not isinstance(arch, dict) or not isinstance(arch.get("layers"), list) or not arch["layers"]:
+        raise ArchitectureError("architecture must have a non-empty list of layers")
+    if arch.get("init") not in INITS:
+        raise ArchitectureError(f"unknown initialisation {arch.get('init')!r}; expected one of {', '.join(INITS)}")
+    shape = tuple(IMAGE_SHAPE)
+    layers = []
+    for spec in arch["layers"]:
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        try:
+            if kind == "dense":
+                units = _positive_int(spec, "units", 4096)
+                layer = Dense(int(np.prod(shape)), units)
+                shape = (units,)
+            elif kind == "conv":
+                if len(shape) != 3:
+                    raise ArchitectureError("a conv layer must come before the dense layers")
+                layer = Conv2D(shape, _positive_int(spec, "filters", 256), _positive_int(spec, "kernel", shape[1]))
+                shape = layer.out_shape
+            elif kind == "maxpool":
+                size = _positive_int(spec, "size", 4)
+                if len(shape) != 3 or shape[1] % size or shape[2] % size:
+                    raise ArchitectureError(f"max-pool {size} does not divide the image shape {shape}")
+                layer = MaxPool2D(shape, size)
+                shape = layer.out_shape
+            elif kind == "activation":
+                if spec.get("name") not in ACTIVATIONS:
+                    raise ArchitectureError(f"unknown activation {spec.get('name')!r}; expected one of {', '.join(ACTIVATIONS)}")
+                layer = Activation(spec["name"])
+            elif kind == "dropout":
+                rate = spec.get("rate")
+                if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+                    raise ArchitectureError("dropout rate must be in [0, 1)")
+                layer = Dropout(float(rate), rng)
+            else:
+                raise ArchitectureError(f"unknown layer type {kind!r}")
+        except (TypeError, AttributeError) as error:
+            raise ArchitectureError(f"bad layer description {spec!r}") from error
+        layer.out_shape = shape
+        layers.append(layer)
+    if not isinstance(layers[-1], Dense) or shape != (N_CLASSES,):
+        raise ArchitectureError("the last layer must be dense with 10 units")
+    return layers
+
+
+def _positive_int(spec, key, limit):
+    value = spec.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
+        raise ArchitectureError(f"{spec.get('type')} layer: {key} must be a whole number from 1 to {limit}")
+    return value
+
+
+def as_columns(images):
+    """Images (m, 28, 28) or (m, 784), uint8 0..255 or float 0..1, as the
+    float32 matrix X of shape (784, m) with one image per column."""
+    images = np.asarray(images)
+    m = images.shape[0]
+    flat = images.reshape(m, -1)
+    if flat.shape[1] != 784:
+        raise ValueError(f"expected 28x28 images, got shape {images.shape}")
+    if images.dtype == np.uint8:
+        return np.ascontiguousarray(flat.T, dtype=np.float32) * np.float32(1 / 255)
+    return np.ascontiguousarray(flat.T, dtype=np.float32)
+
+
+class Network:
+    """A feed-forward network trained with softmax + cross-entropy."""
+
+    def __init__(self, arch, seed=0, dtype=np.float32):
+        # dtype is float32 everywhere but in the gradient-check test, which
+        # needs float64 for finite differences to be accurate.
+        self.arch = arch
+        self.rng = np.random.default_rng(seed)
+        self.layers = build_layers(arch, self.rng)
+        sizes = [int(np.prod(s)) for layer in self.layers for s in layer.param_shapes.values()]
+        self.params = np.zeros(sum(sizes), dtype=dtype)
+        self.grads = np.zeros_like(self.params)
+        self.weight_views = []  # L2 decays weights, never biases
+        offset = 0
+        for layer in self.layers:
+            layer.params, layer.grads = {}, {}
+            for name, shape in layer.param_shapes.items():
+                size = int(np.prod(shape))
+                layer.params[name] = self.params[offset:offset + size].reshape(shape)
+                layer.grads[name] = self.grads[offset:offset + size].reshape(shape)
+                offset += size
+            if layer.param_shapes:
+                layer.init_params(self.rng, arch["init"])
+                self.weight_views.append((layer.params["W"], layer.grads["W"]))
+
+    # -- the maths -----------------------------------------------------------
+
+    def forward(self, X, training=False):
+        """Scores Z of the last layer (10, m) for the columns of X."""
+        A = X
+        for layer in self.layers:
+            A = layer.forward(A, training)
+        return A
+
+    def backward(self, dZ, need_input_grad=False):
+        """Propagate dZ of the last layer down, filling `grads`; returns dX
+        when asked (the saliency map), else None."""
+        d = dZ
+        for i in range(len(self.layers) - 1, -1, -1):
+            d = self.layers[i].backward(d, need_input_grad=i > 0 or need_input_grad)
+        return d
+
+    def gradient(self, X, labels, l2=0.0):
+        """Forward, loss and backward on one batch.
+
+        Returns (loss, number correct) and leaves dLoss/dparams in `grads`.
+        """
+        Z = self.forward(X, training=True)
+        m = X.shape[1]
+        A = softmax(Z)
+        loss = cross_entropy(Z, labels)
+        correct = int(np.count_nonzero(A.argmax(axis=0) == labels))
+        # dZ = A - one_hot(Y), written in place: subtract 1 at each label.
+        A[labels, np.arange(m)] -= 1
+        self.backward(A)
+        if l2:
+            for W, dW in self.weight_views:
+                dW += np.float32(l2) * W
+                loss += 0.5 * l2 * float(np.vdot(W, W))
+        return loss, correct
+
+    # -- using a trained network --------------------------------------------
+
+    def predict_proba(self, images, batch_size=2000):
+        """Class probabilities (m, 10) for images (m, 28, 28) or (m, 784)."""
+        images = np.asarray(images)
+        out = np.empty((images.shape[0], N_CLASSES), dtype=np.float32)
+        for start in range(0, images.shape[0], batch_size):
+            X = as_columns(images[start:start + batch_size])
+            out[start:start + batch_size] = softmax(self.forward(X)).T
+        return out
+
+    def predict(self, images):
+        return self.predict_proba(images).argmax(axis=1)
+
+    def accuracy(self, images, labels):
+        return float(np.mean(self.predict(images) == labels)) if len(labels) else float("nan")
+
+    def hidden_activations(self, image):
+        """What each hidden layer computes for one image: a list of
+        (description, activations) pairs, conv feature maps as (F, H, W)."""
+        A = as_columns(image[None])
+        result = []
+        for i, layer in enumerate(self.layers[:-1]):
+            A = layer.forward(A)
+            if isinstance(layer, Activation):
+                result.append((f"{self.layers[i - 1].describe()} {layer.name}", A[:, 0].reshape(layer.out_shape).copy()))
+        return result
+
+    def saliency(self, image, digit):
+        """d(score of `digit`) / d(input pixels), as a 28x28 map: which pixels
+        would most raise (positive) or lower (negative) the network's belief."""
+        X = as_columns(image[None])
+        Z = self.forward(X)
+        dZ = np.zeros_like(Z)
+        dZ[digit, 0] = 1
+        dX = self.backward(dZ, need_input_grad=True)
+        return dX[:, 0].reshape(28, 28)
+
+    def describe(self):
+        """A one-line architecture, e.g. '784-128-10 relu' or
+        'conv 8x5x5, maxpool 2x2, conv 16x3x3, maxpool 2x2, 400-64-10 relu'."""
+        convs = [layer.describe() for layer in self.layers if isinstance(layer, (Conv2D, MaxPool2D))]
+        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
+        widths = "-".join(str(w) for w in [dense[0].n_in] + [d.n_out for d in dense])
+        acts = sorted({layer.name for layer in self.layers if isinstance(layer, Activation)})
+        return ", ".join(convs + [f"{widths} {'/'.join(acts)}".strip()])
+
+    @property
+    def n_params(self):
+        return self.params.size
+

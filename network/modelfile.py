@@ -1,0 +1,176 @@
+"""Model files: one .npz per model, weights plus JSON metadata.
+
+The file holds one float32 array per layer parameter ("0.W", "0.b", ...)
+and a "metadata" string: architecture, training recipe, history, data,
+metrics, creation time and format version.  It is written without pickle
+and read with allow_pickle=False, and every shape, dtype and field is
+checked on the way in, so a truncated, corrupt or hostile file gives one
+clear ModelFileError and never runs anything.
+"""
+
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .model import ArchitectureError, Network
+
+FORMAT = "digits-network"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 50 * 1024 * 1024
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models"
+SHIPPED = {"default": "Default (shipped)", "seed": "Seed recipe 784-10-10 (shipped)"}
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be used; str(e) is one line for the user."""
+
+
+def validate_model_name(name):
+    """A user's model name, stripped; ValueError if it could escape the
+    models folder or would not make a sensible file name."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("give the model a name")
+    if "/" in name or "\\" in name or ".." in name or not NAME_PATTERN.fullmatch(name):
+        raise ValueError("a model name is 1 to 64 letters, digits, spaces, '_', '-' or '.', "
+                         "starting with a letter or digit (no '/', no '..')")
+    return name
+
+
+def user_models_dir():
+    from .data import data_dir
+    return data_dir() / "models"
+
+
+def model_path(name):
+    """Where a model of this name lives: the shipped ones in models/, the
+    users' in data/models/."""
+    if name in SHIPPED:
+        return SHIPPED_DIR / f"{name}.npz"
+    return user_models_dir() / f"{validate_model_name(name)}.npz"
+
+
+def list_models():
+    """{name: path} of the shipped models, then the users' saved ones."""
+    found = {name: SHIPPED_DIR / f"{name}.npz" for name in SHIPPED if (SHIPPED_DIR / f"{name}.npz").exists()}
+    folder = user_models_dir()
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.npz")):
+            found.setdefault(path.stem, path)
+    return found
+
+
+def save_model(net, path, metadata=None, overwrite=True):
+    """Write net and its metadata to path atomically (temporary file, then rename)."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"a model named {path.stem!r} exists already")
+    meta = dict(metadata or {})
+    meta.update(format=FORMAT, format_version=FORMAT_VERSION, architecture=net.arch,
+                description=net.describe(), n_params=int(net.n_params))
+    meta.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    arrays = {f"{i}.{name}": array for i, layer in enumerate(net.layers) for name, array in layer.params.items()}
+    arrays["metadata"] = np.array(json.dumps(meta))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    net.metadata = meta
+    return path
+
+
+def load_model(source, label=None):
+    """The Network stored in source (a path, or the bytes of an uploaded
+    file), with its metadata as `net.metadata`."""
+    if isinstance(source, (bytes, bytearray)):
+        label = label or "uploaded file"
+        size, source = len(source), io.BytesIO(source)
+    else:
+        source = Path(source)
+        label = label or source.name
+        try:
+            size = source.stat().st_size
+        except OSError:
+            raise ModelFileError(f"{label}: no such model file") from None
+    if size > MAX_FILE_BYTES:
+        raise ModelFileError(f"{label}: {size / 1e6:.0f} MB is too large for a model file")
+    head = _first_bytes(source, 4)
+    if head != b"PK\x03\x04":
+        raise ModelFileError(f"{label}: not a model file (not an .npz archive)")
+    try:
+        with np.load(source, allow_pickle=False) as stored:
+            arrays = {key: stored[key] for key in stored.files}
+    except ValueError as error:
+        if "pickle" in str(error):
+            raise ModelFileError(f"{label}: holds Python objects, which this app never unpickles") from None
+        raise ModelFileError(f"{label}: not a readable model file ({_first_line(error)})") from None
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+        raise ModelFileError(f"{label}: damaged or truncated model file ({_first_line(error)})") from None
+    return network_from_arrays(arrays, label)
+
+
+def network_from_arrays(arrays, label):
+    """Check the arrays of a model file and build its Network."""
+    meta = _read_metadata(arrays, label)
+    try:
+        net = Network(meta["architecture"])
+    except ArchitectureError as error:
+        raise ModelFileError(f"{label}: bad architecture: {error}") from None
+    expected = {f"{i}.{name}": array for i, layer in enumerate(net.layers) for name, array in layer.params.items()}
+    extra = set(arrays) - set(expected) - {"metadata"}
+    missing = set(expected) - set(arrays)
+    if missing or extra:
+        raise ModelFileError(f"{label}: weights do not match the architecture "
+                             f"(missing {sorted(missing) or 'none'}, unexpected {sorted(extra) or 'none'})")
+    for key, target in expected.items():
+        array = arrays[key]
+        if array.dtype != np.float32 or array.shape != target.shape:
+            raise ModelFileError(f"{label}: {key} is {array.dtype} {array.shape}, expected float32 {target.shape}")
+        if not np.all(np.isfinite(array)):
+            raise ModelFileError(f"{label}: {key} holds NaN or infinite weights")
+        target[...] = array
+    net.metadata = meta
+    return net
+
+
+def _read_metadata(arrays, label):
+    raw = arrays.get("metadata")
+    if raw is None or raw.shape != () or raw.dtype.kind != "U":
+        raise ModelFileError(f"{label}: not a model file (no metadata)")
+    try:
+        meta = json.loads(str(raw))
+    except json.JSONDecodeError:
+        raise ModelFileError(f"{label}: metadata is not valid JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{label}: not a model file of this app")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(f"{label}: model format version {meta.get('format_version')!r}; "
+                             f"this app reads version {FORMAT_VERSION}")
+    if not isinstance(meta.get("architecture"), dict):
+        raise ModelFileError(f"{label}: metadata has no architecture")
+    return meta
+
+
+def _first_bytes(source, n):
+    if isinstance(source, io.BytesIO):
+        return source.getvalue()[:n]
+    with source.open("rb") as f:
+        return f.read(n)
+
+
+def _first_line(error):
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else type(error).__name__

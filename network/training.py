@@ -1,0 +1,249 @@
+"""Training: a recipe (TrainConfig), the presets, and the training loop.
+
+The loop is a generator: each `next()` runs one step of gradient descent and
+yields a Progress event.  Whoever drives it (the command line, the Train
+page's worker thread, a test) can stop between any two steps, or pause by
+simply not asking for the next one, and resume later.
+"""
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .augment import AUGMENTATIONS, augment
+from .model import INITS, ACTIVATIONS, Network, architecture, as_columns
+from .optimizers import OPTIMIZERS, SCHEDULES, scheduled_lr
+
+DIVERGED_LOSS = 100.0  # a start-of-training loss is ln(10) = 2.3
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss stopped being a number; the network keeps its last good weights."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides how a network is built and trained."""
+
+    hidden: tuple = (128,)           # widths of the dense hidden layers
+    conv: tuple = ()                 # (filters, kernel) of each conv + 2x2 max-pool block
+    activation: str = "relu"
+    init: str = "he"
+    optimizer: str = "adam"
+    lr: float = 0.001
+    schedule: str = "constant"
+    batch_size: int | None = 128     # None: full batch, every image in every step
+    epochs: int | None = 5
+    iterations: int | None = None    # a number of steps instead of epochs
+    l2: float = 0.0
+    dropout: float = 0.0
+    augment: tuple = ()
+    seed: int = 0
+    dev_size: int = 5000             # images held out of training to measure progress
+    per_class: int | None = None     # train on at most this many images of each digit
+    eval_every: int | None = None    # steps between dev evaluations; None: once per epoch
+
+    def architecture(self):
+        return architecture(self.hidden, self.activation, self.conv, self.dropout, self.init)
+
+    def check(self):
+        """Raise ValueError with a readable message for a recipe that cannot run."""
+        problems = []
+        if self.activation not in ACTIVATIONS:
+            problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
+        if self.init not in INITS:
+            problems.append(f"init must be one of {', '.join(INITS)}")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
+        if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 10):
+            problems.append("learning rate must be a number in (0, 10]")
+        if self.batch_size is not None and not 1 <= self.batch_size <= 100_000:
+            problems.append("batch size must be from 1 to 100000, or full")
+        if (self.epochs is None) == (self.iterations is None):
+            problems.append("give either epochs or iterations")
+        elif not 1 <= (self.epochs or self.iterations) <= 1_000_000:
+            problems.append("epochs/iterations must be a positive whole number")
+        if not 0 <= self.l2 < 1:
+            problems.append("L2 must be in [0, 1)")
+        if not 0 <= self.dropout < 1:
+            problems.append("dropout must be in [0, 1)")
+        if any(a not in AUGMENTATIONS for a in self.augment):
+            problems.append(f"augmentations are {', '.join(AUGMENTATIONS)}")
+        if any(not 1 <= w <= 4096 for w in self.hidden):
+            problems.append("hidden layer widths must be from 1 to 4096")
+        if self.dev_size < 0:
+            problems.append("dev size must not be negative")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def to_json(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data):
+        known = {f.name for f in dataclasses.fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
+        for key in ("hidden", "augment"):
+            if key in data:
+                data[key] = tuple(data[key])
+        if "conv" in data:
+            data["conv"] = tuple(tuple(pair) for pair in data["conv"])
+        return cls(**data)
+
+
+PRESETS = {
+    # The original notebook, exactly: 784-10-10, uniform init, full-batch
+    # gradient descent, alpha = 0.10, 500 iterations, 1000 dev images.
+    "seed": TrainConfig(hidden=(10,), init="uniform", optimizer="gd", lr=0.10, batch_size=None,
+                        epochs=None, iterations=500, dev_size=1000, eval_every=10),
+    # A good model in seconds, for a class.
+    "fast": TrainConfig(hidden=(128,), optimizer="adam", lr=0.002, batch_size=128, epochs=2,
+                        dev_size=5000, eval_every=100),
+    # The shipped model (models/default.npz).
+    "default": TrainConfig(hidden=(128,), conv=((16, 5), (32, 3)), optimizer="adam", lr=0.002,
+                           schedule="cosine", batch_size=128, epochs=12, dropout=0.25,
+                           augment=AUGMENTATIONS, dev_size=5000),
+}
+
+
+@dataclass
+class Progress:
+    """What one training step reports."""
+
+    step: int                      # steps done, 1-based
+    total_steps: int
+    epoch: float                   # epochs done, fractional
+    loss: float                    # on this step's batch
+    train_accuracy: float          # running, over the current epoch's batches
+    dev_accuracy: float | None     # set on the steps where the dev set is measured
+    learning_rate: float
+    seconds: float                 # training time so far, pauses excluded
+    samples_per_second: float
+
+    @property
+    def done(self):
+        return self.step >= self.total_steps
+
+
+def steps_per_epoch(config, n_train):
+    return 1 if config.batch_size is None else math.ceil(n_train / config.batch_size)
+
+
+def total_steps(config, n_train):
+    if config.iterations is not None:
+        return config.iterations
+    return config.epochs * steps_per_epoch(config, n_train)
+
+
+def train_steps(net, config, train_images, train_labels, dev_images=None, dev_labels=None):
+    """Train `net` on uint8 images (N, 28, 28) and int labels, one step per
+    `next()`, yielding a Progress after each.
+
+    Raises TrainingDiverged (after restoring the last good weights) when the
+    loss becomes NaN, infinite or absurdly large.
+    """
+    config.check()
+    n = len(train_labels)
+    if n == 0:
+        raise ValueError("no training images")
+    rng = np.random.default_rng([config.seed, 1])  # the network's own rng initialised it
+    optimizer = OPTIMIZERS[config.optimizer](net.params.size)
+    last_good = net.params.copy()
+    full_batch = config.batch_size is None
+    batch_size = n if full_batch else min(config.batch_size, n)
+    per_epoch = steps_per_epoch(config, n)
+    total = total_steps(config, n)
+    # Convert once: every step then only gathers its rows (full batch: one
+    # contiguous (784, N) matrix, which BLAS multiplies fastest).
+    rows = None if config.augment else train_images.reshape(n, 784).astype(np.float32) * np.float32(1 / 255)
+    if full_batch and rows is not None:
+        rows = np.ascontiguousarray(rows.T).T
+    has_dev = dev_labels is not None and len(dev_labels) > 0
+
+    seconds = 0.0
+    seen = correct = 0
+    order = np.arange(n)
+    for step in range(total):
+        start = time.perf_counter()
+        in_epoch = step % per_epoch
+        if in_epoch == 0:
+            seen = correct = 0
+            if not full_batch:
+                order = rng.permutation(n)
+        idx = order[in_epoch * batch_size:(in_epoch + 1) * batch_size]
+        if config.augment:
+            X = as_columns(augment(train_images[idx], rng, config.augment))
+        else:
+            X = rows.T if full_batch else rows[idx].T
+        labels = train_labels[idx]
+
+        loss, batch_correct = net.gradient(X, labels, config.l2)
+        if not math.isfinite(loss) or loss > DIVERGED_LOSS:
+            net.params[...] = last_good
+            lr = scheduled_lr(config.lr, config.schedule, step / total)
+            raise TrainingDiverged(
+                f"training diverged at step {step + 1}: the loss became {loss:.3g}. "
+                f"The learning rate ({lr:g}) is probably too high; try {lr / 10:g}. "
+                "The network keeps the weights of the last good step.")
+        np.copyto(last_good, net.params)
+        lr = scheduled_lr(config.lr, config.schedule, step / total)
+        optimizer.step(net.params, net.grads, lr)
+
+        seen += len(labels)
+        correct += batch_correct
+        done = step + 1
+        evaluate = has_dev and (done == total or (done % config.eval_every == 0 if config.eval_every
+                                                  else done % per_epoch == 0))
+        dev_accuracy = net.accuracy(dev_images, dev_labels) if evaluate else None
+        seconds += time.perf_counter() - start
+        yield Progress(step=done, total_steps=total, epoch=done / per_epoch, loss=loss,
+                       train_accuracy=correct / seen, dev_accuracy=dev_accuracy, learning_rate=lr,
+                       seconds=seconds, samples_per_second=done * batch_size / seconds if seconds else 0.0)
+
+
+def train_to_end(net, config, train_images, train_labels, dev_images=None, dev_labels=None, on_progress=None):
+    """Run every step; returns the list of Progress events."""
+    history = []
+    for progress in train_steps(net, config, train_images, train_labels, dev_images, dev_labels):
+        history.append(progress)
+        if on_progress:
+            on_progress(progress)
+    return history
+
+
+def new_network(config):
+    config.check()
+    return Network(config.architecture(), seed=config.seed)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The images a run learns from (train), watches (dev) and is finally
+    judged on (test: MNIST's official test set, never trained on)."""
+
+    train: object
+    dev: object
+    test: object | None
+    source: str
+
+
+def load_training_data(config, data="mnist", progress=None, log=None):
+    """MNIST (obtained on first use) or a Kaggle-format CSV, split into
+    train and dev as the config says."""
+    from .data import fetch_mnist, load_csv, per_digit_subset, split_dev
+
+    if data == "mnist":
+        mnist = fetch_mnist(progress=progress, log=log)
+        labelled, test, source = mnist.train, mnist.test, f"MNIST ({mnist.source})"
+    else:
+        labelled = load_csv(data)
+        test, source = None, labelled.source
+    dev, train = split_dev(labelled, config.dev_size, config.seed)
+    if config.per_class:
+        train = per_digit_subset(train, config.per_class, config.seed)
+    return TrainingData(train=train, dev=dev, test=test, source=source)

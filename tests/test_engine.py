@@ -1,0 +1,294 @@
+"""The maths of network/: activations, softmax, gradients, optimisers, training."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax
+from network.augment import AUGMENTATIONS, augment
+from network.model import ArchitectureError, Network, architecture
+from network.optimizers import OPTIMIZERS, scheduled_lr
+from network.training import PRESETS, TrainConfig, TrainingDiverged, new_network, train_steps, train_to_end
+
+
+def toy_digits(n=600, seed=0, noise=40):
+    """A learnable stand-in for MNIST: each class is a fixed random 28x28
+    pattern plus noise, as uint8 images with int64 labels."""
+    rng = np.random.default_rng(seed)
+    prototypes = rng.integers(0, 256, (10, 28, 28))
+    labels = np.arange(n) % 10
+    images = prototypes[labels] + rng.normal(0, noise, (n, 28, 28))
+    return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.int64)
+
+
+# -- activations -------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_derivative_matches_finite_differences(name):
+    f, f_deriv = ACTIVATIONS[name]
+    Z = np.linspace(-3, 3, 61).astype(np.float64)
+    Z = Z[np.abs(Z) > 1e-3]  # no kink at exactly 0
+    eps = 1e-6
+    numeric = (f(Z + eps) - f(Z - eps)) / (2 * eps)
+    np.testing.assert_allclose(f_deriv(Z, f(Z)), numeric, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activations_keep_float32(name):
+    f, f_deriv = ACTIVATIONS[name]
+    Z = np.linspace(-2, 2, 10, dtype=np.float32)
+    A = f(Z)
+    assert A.dtype == np.float32
+    assert np.asarray(f_deriv(Z, A) * Z).dtype == np.float32
+
+
+def test_relu_and_sigmoid_values():
+    relu, _ = ACTIVATIONS["relu"]
+    sigmoid, _ = ACTIVATIONS["sigmoid"]
+    np.testing.assert_array_equal(relu(np.array([-2.0, 0.0, 3.0])), [0, 0, 3])
+    assert sigmoid(np.float32(0)) == 0.5
+    assert np.isfinite(sigmoid(np.array([-1000.0, 1000.0], dtype=np.float32))).all()
+
+
+def test_softmax_columns_sum_to_one_and_survive_huge_scores():
+    Z = np.array([[1000.0, -1000.0], [1001.0, -999.0], [999.0, -1001.0]], dtype=np.float32)
+    A = softmax(Z)
+    assert np.isfinite(A).all()
+    np.testing.assert_allclose(A.sum(axis=0), 1, rtol=1e-6)
+    assert A[1, 0] == A.max()
+    assert np.isfinite(cross_entropy(Z, np.array([0, 2])))
+
+
+def test_cross_entropy_of_uniform_scores_is_log_10():
+    assert cross_entropy(np.zeros((10, 4), np.float32), np.array([0, 1, 2, 3])) == pytest.approx(np.log(10), rel=1e-6)
+
+
+def test_one_hot_puts_a_single_one_per_column():
+    Y = one_hot(np.array([3, 0, 9]))
+    assert Y.shape == (10, 3) and Y.dtype == np.float32
+    np.testing.assert_array_equal(Y.argmax(axis=0), [3, 0, 9])
+    np.testing.assert_array_equal(Y.sum(axis=0), [1, 1, 1])
+
+
+# -- gradient check ----------------------------------------------------------
+
+def numeric_gradient_check(arch, l2, n_checked=60, seed=0):
+    """Compare analytic gradients with central finite differences in float64;
+    returns the largest relative error over a random sample of parameters."""
+    net = Network(arch, seed=seed, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    # Non-zero biases keep ReLU units off their kink at 0.
+    for layer in net.layers:
+        if "b" in layer.params:
+            layer.params["b"][...] = rng.uniform(-0.5, 0.5, layer.params["b"].shape)
+    X = rng.random((784, 5))
+    labels = np.array([0, 3, 7, 9, 3])
+    net.gradient(X, labels, l2)
+    analytic = net.grads.copy()
+    eps = 1e-5
+    worst = 0.0
+    for i in rng.choice(net.params.size, size=min(n_checked, net.params.size), replace=False):
+        saved = net.params[i]
+        net.params[i] = saved + eps
+        plus = net.gradient(X, labels, l2)[0]
+        net.params[i] = saved - eps
+        minus = net.gradient(X, labels, l2)[0]
+        net.params[i] = saved
+        numeric = (plus - minus) / (2 * eps)
+        worst = max(worst, abs(numeric - analytic[i]) / max(1e-7, abs(numeric) + abs(analytic[i])))
+    return worst
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_gradient_check_dense(activation):
+    arch = architecture(hidden=(12, 8), activation=activation, init="xavier")
+    assert numeric_gradient_check(arch, l2=0.01) < 1e-5
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_gradient_check_conv(activation):
+    arch = architecture(hidden=(8,), activation=activation, conv=((3, 5), (4, 3)), init="he")
+    assert numeric_gradient_check(arch, l2=0.01, n_checked=80) < 1e-5
+
+
+def test_saliency_is_the_gradient_of_the_class_score():
+    net = Network(architecture(hidden=(16,), conv=((2, 5),)), seed=1, dtype=np.float64)
+    image = np.random.default_rng(2).random((28, 28))
+    grad = net.saliency(image, 4)
+    eps = 1e-5
+    for (r, c) in [(10, 10), (14, 15), (20, 7)]:
+        up, down = image.copy(), image.copy()
+        up[r, c] += eps
+        down[r, c] -= eps
+        score = lambda img: net.forward(img.reshape(784, 1))[4, 0]  # noqa: E731
+        assert grad[r, c] == pytest.approx((score(up) - score(down)) / (2 * eps), rel=1e-4, abs=1e-8)
+
+
+# -- network -----------------------------------------------------------------
+
+def test_seed_architecture_is_784_10_10_with_uniform_init():
+    net = new_network(PRESETS["seed"])
+    assert net.describe() == "784-10-10 relu"
+    W1 = net.layers[0].params["W"]
+    assert W1.shape == (10, 784) and net.layers[2].params["W"].shape == (10, 10)
+    assert -0.5 <= net.params.min() and net.params.max() <= 0.5
+    assert net.params.dtype == np.float32
+
+
+def test_predictions_are_probabilities_for_rows_of_images():
+    net = new_network(PRESETS["default"])
+    images, _ = toy_digits(7)
+    P = net.predict_proba(images)
+    assert P.shape == (7, 10) and P.dtype == np.float32
+    np.testing.assert_allclose(P.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(net.predict(images.reshape(7, 784)), P.argmax(axis=1))
+
+
+def test_hidden_activations_have_layer_shapes():
+    net = new_network(PRESETS["default"])
+    shapes = [a.shape for _, a in net.hidden_activations(np.zeros((28, 28), np.float32))]
+    assert shapes == [(16, 24, 24), (32, 10, 10), (128,)]
+
+
+@pytest.mark.parametrize("arch", [
+    {"input": [1, 28, 28], "init": "he", "layers": []},
+    {"input": [1, 28, 28], "init": "he", "layers": [{"type": "dense", "units": 5}]},
+    {"input": [1, 28, 28], "init": "bogus", "layers": [{"type": "dense", "units": 10}]},
+    {"input": [1, 28, 28], "init": "he", "layers": [{"type": "dense", "units": "10"}]},
+    {"input": [1, 28, 28], "init": "he", "layers": [{"type": "maxpool", "size": 3}, {"type": "dense", "units": 10}]},
+    {"input": [1, 28, 28], "init": "he", "layers": [{"type": "warp"}, {"type": "dense", "units": 10}]},
+])
+def test_bad_architectures_are_refused(arch):
+    with pytest.raises(ArchitectureError):
+        Network(arch)
+
+
+def test_same_seed_same_network_and_same_training():
+    images, labels = toy_digits(200)
+    config = dataclasses.replace(PRESETS["fast"], epochs=1, batch_size=50, dropout=0.2, augment=AUGMENTATIONS)
+    runs = []
+    for _ in range(2):
+        net = new_network(config)
+        train_to_end(net, config, images, labels)
+        runs.append(net.params.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+# -- optimisers and schedules ------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_optimizer_minimises_a_quadratic(name):
+    """Each optimiser walks params towards the minimum of |params - target|^2."""
+    target = np.array([1.0, -2.0, 3.0], dtype=np.float32)
+    params = np.zeros(3, dtype=np.float32)
+    grads = np.zeros(3, dtype=np.float32)
+    optimizer = OPTIMIZERS[name](3)
+    lr = {"gd": 0.1, "momentum": 0.05, "adam": 0.1}[name]
+    for _ in range(300):
+        grads[...] = 2 * (params - target)
+        optimizer.step(params, grads, lr)
+    np.testing.assert_allclose(params, target, atol=0.05)
+    assert params.dtype == np.float32
+
+
+def test_gradient_descent_step_is_the_seed_update():
+    params = np.array([1.0, 2.0], np.float32)
+    OPTIMIZERS["gd"](2).step(params, np.array([0.5, -1.0], np.float32), 0.1)
+    np.testing.assert_allclose(params, [0.95, 2.1])
+
+
+def test_schedules():
+    assert scheduled_lr(0.1, "constant", 0.9) == 0.1
+    assert scheduled_lr(0.1, "step", 0.4) == 0.1
+    assert scheduled_lr(0.1, "step", 0.6) == pytest.approx(0.01)
+    assert scheduled_lr(0.1, "step", 0.8) == pytest.approx(0.001)
+    assert scheduled_lr(0.1, "cosine", 0.0) == pytest.approx(0.1)
+    assert scheduled_lr(0.1, "cosine", 0.5) == pytest.approx(0.05)
+    assert scheduled_lr(0.1, "cosine", 1.0) == pytest.approx(0.0)
+    with pytest.raises(ValueError):
+        scheduled_lr(0.1, "wiggle", 0.5)
+
+
+# -- augmentation ------------------------------------------------------------
+
+def test_augment_keeps_shape_range_and_ink():
+    images, _ = toy_digits(64)
+    out = augment(images, np.random.default_rng(0))
+    assert out.shape == (64, 28, 28) and out.dtype == np.float32
+    assert 0 <= out.min() and out.max() <= 1
+    assert not np.allclose(out, images / 255)  # it did change something
+    # A centred digit keeps most of its ink after a small distortion.
+    blob = np.zeros((1, 28, 28), np.uint8)
+    blob[0, 10:18, 12:16] = 255
+    moved = augment(np.repeat(blob, 20, 0), np.random.default_rng(1), ("shift", "rotate", "scale"))
+    ink = moved.sum(axis=(1, 2)) / (blob.sum() / 255)
+    assert np.all((ink > 0.6) & (ink < 1.6))
+
+
+def test_augment_without_kinds_is_identity():
+    images, _ = toy_digits(5)
+    np.testing.assert_allclose(augment(images, np.random.default_rng(0), ()), images / 255, rtol=1e-6)
+
+
+# -- training loop -----------------------------------------------------------
+
+def test_fast_preset_learns_toy_digits():
+    images, labels = toy_digits(1000)
+    config = dataclasses.replace(PRESETS["fast"], epochs=3, batch_size=64, eval_every=None)
+    net = new_network(config)
+    history = train_to_end(net, config, images[:800], labels[:800], images[800:], labels[800:])
+    assert history[-1].done and history[-1].step == 3 * 13
+    assert history[-1].loss < history[0].loss
+    assert history[-1].dev_accuracy > 0.9
+    assert [p.epoch for p in history if p.dev_accuracy is not None] == [1.0, 2.0, 3.0]
+
+
+def test_seed_preset_on_a_small_subset_is_full_batch_gradient_descent():
+    images, labels = toy_digits(300)
+    config = dataclasses.replace(PRESETS["seed"], iterations=60)
+    net = new_network(config)
+    history = train_to_end(net, config, images[:250], labels[:250], images[250:], labels[250:])
+    assert len(history) == 60 and history[-1].epoch == 60  # one step per epoch: full batch
+    assert [p.step for p in history if p.dev_accuracy is not None] == list(range(10, 61, 10))
+    assert all(p.learning_rate == 0.10 for p in history)
+    assert history[-1].train_accuracy > history[0].train_accuracy
+
+
+def test_training_can_pause_and_resume_between_steps():
+    images, labels = toy_digits(200)
+    config = dataclasses.replace(PRESETS["fast"], epochs=1, batch_size=20)
+    paused = new_network(config)
+    steps = train_steps(paused, config, images, labels)
+    first = [next(steps) for _ in range(4)]
+    snapshot = paused.params.copy()
+    rest = list(steps)  # resumed later, from exactly where it stopped
+    assert [p.step for p in first + rest] == list(range(1, 11))
+    assert not np.array_equal(snapshot, paused.params)
+    straight = new_network(config)
+    train_to_end(straight, config, images, labels)
+    np.testing.assert_array_equal(straight.params, paused.params)
+
+
+def test_divergence_stops_with_a_message_and_keeps_last_good_weights():
+    images, labels = toy_digits(200)
+    config = dataclasses.replace(PRESETS["fast"], optimizer="gd", lr=10.0, epochs=20, batch_size=50)
+    net = new_network(config)
+    with pytest.raises(TrainingDiverged, match="learning rate"):
+        train_to_end(net, config, images, labels)
+    assert np.isfinite(net.params).all()
+    assert np.isfinite(net.predict_proba(images[:5])).all()
+
+
+@pytest.mark.parametrize("change", [
+    dict(lr=-1), dict(optimizer="sgd2"), dict(epochs=None, iterations=None), dict(dropout=1.0),
+    dict(augment=("blur",)), dict(hidden=(0,)), dict(schedule="wiggle"), dict(batch_size=0),
+])
+def test_bad_configs_are_refused_with_a_message(change):
+    with pytest.raises(ValueError):
+        dataclasses.replace(TrainConfig(), **change).check()
+
+
+def test_config_json_round_trip():
+    config = PRESETS["default"]
+    assert TrainConfig.from_json(config.to_json()) == config
