@@ -256,7 +256,7 @@ def run_predict(args):
 
 def run_bench(args):
     from .bench import run_benchmarks
-    run_benchmarks(repeats=args.repeats, time_to_98=not args.skip_98, as_json=args.json)
+    run_benchmarks(repeats=args.repeats, time_to_98_percent=not args.skip_98, as_json=args.json)
 
 
 def run_fetch(args):
