@@ -19,7 +19,8 @@ from .data import DataError, fetch_mnist
 from .evaluation import evaluate
 from .modelfile import ModelFileError, load_model, model_path, save_model, user_models_dir
 from .preprocess import PreprocessError, canvas_to_mnist, load_image
-from .training import PRESETS, TrainingDiverged, load_training_data, new_network, train_steps
+from .training import (PRESETS, TrainingDiverged, evaluate_run, load_training_data, new_network, run_metadata,
+                       train_steps)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -179,33 +180,12 @@ def run_train(args):
                 _show_training(progress)
     except TrainingDiverged as error:
         raise UsageError(str(error)) from None
-    result = evaluate_run(net, config, data, history)
+    result = evaluate_run(net, data, history)
     save_model(net, out, run_metadata(config, data, history, result))
     if not args.json:
         print(file=sys.stderr)
     summary = {"done": True, **result, "seconds": round(history[-1].seconds, 3), "model": str(out)}
     print(json.dumps(summary) if args.json else _format_summary(summary))
-
-
-def evaluate_run(net, config, data, history):
-    """Final accuracies of a finished run (None where there is no such set)."""
-    last_dev = next((p.dev_accuracy for p in reversed(history) if p.dev_accuracy is not None), None)
-    return {
-        "train_accuracy": net.accuracy(data.train.images, data.train.labels),
-        "dev_accuracy": last_dev,
-        "test_accuracy": net.accuracy(data.test.images, data.test.labels) if data.test is not None else None,
-    }
-
-
-def run_metadata(config, data, history, result):
-    """What a model file records about the run that made it."""
-    return {
-        "config": config.to_json(),
-        "data": {"source": data.source, "train_size": len(data.train), "dev_size": len(data.dev),
-                 "test_size": len(data.test) if data.test is not None else 0},
-        "metrics": result,
-        "history": [dataclasses.asdict(p) for p in history if p.dev_accuracy is not None],
-    }
 
 
 def run_evaluate(args):

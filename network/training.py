@@ -247,3 +247,24 @@ def load_training_data(config, data="mnist", progress=None, log=None):
     if config.per_class:
         train = per_digit_subset(train, config.per_class, config.seed)
     return TrainingData(train=train, dev=dev, test=test, source=source)
+
+
+def evaluate_run(net, data, history):
+    """Final accuracies of a finished run (None where there is no such set)."""
+    last_dev = next((p.dev_accuracy for p in reversed(history) if p.dev_accuracy is not None), None)
+    return {
+        "train_accuracy": net.accuracy(data.train.images, data.train.labels),
+        "dev_accuracy": last_dev,
+        "test_accuracy": net.accuracy(data.test.images, data.test.labels) if data.test is not None else None,
+    }
+
+
+def run_metadata(config, data, history, result):
+    """What a model file records about the run that made it."""
+    return {
+        "config": config.to_json(),
+        "data": {"source": data.source, "train_size": len(data.train), "dev_size": len(data.dev),
+                 "test_size": len(data.test) if data.test is not None else 0},
+        "metrics": result,
+        "history": [dataclasses.asdict(p) for p in history if p.dev_accuracy is not None],
+    }
