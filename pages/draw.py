@@ -1,0 +1,133 @@
+"""Draw page: draw a digit, see what the network sees, and why it decided."""
+
+import pandas as pd
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from network.drawings import count_drawings, save_drawing
+from network.modelfile import ModelFileError
+from network.preprocess import canvas_to_mnist
+from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
+from pages.shared import LAST_DRAWING, load_chosen_model, model_choices
+
+CANVAS_SIZE = 280
+LOW_CONFIDENCE = 0.6    # below this top probability, say the network is unsure
+SCRIBBLE = 0.35         # ink covering more than this share of the canvas
+
+
+def clear_canvas():
+    # The canvas keeps its drawing per key: a new key is a blank canvas.
+    st.session_state.canvas_round = st.session_state.get("canvas_round", 0) + 1
+
+
+def picture(place, image, width, caption):
+    """An image enlarged with square pixels; PNG, since JPEG would smear them."""
+    place.image(enlarge(image, width), caption=caption, output_format="PNG")
+
+
+def model_summary(net):
+    metrics = net.metadata.get("metrics", {})
+    test = metrics.get("test_accuracy")
+    accuracy = f" · MNIST test accuracy **{test:.2%}**" if test is not None else ""
+    return f"`{net.describe()}` · {net.n_params:,} parameters{accuracy}"
+
+
+def show_prediction(probabilities, drawing):
+    digit = int(probabilities.argmax())
+    confidence = float(probabilities[digit])
+    with st.container(key="prediction"):
+        st.markdown(f"<div style='font-size:5rem;line-height:1;font-weight:700'>{digit}</div>",
+                    unsafe_allow_html=True)
+        st.markdown(f"I read a **{digit}**, {confidence:.0%} sure.")
+    if drawing.ink_fraction > SCRIBBLE:
+        st.warning("That covers most of the canvas: it looks more like a scribble than a digit, "
+                   "so take this guess with a pinch of salt.")
+    elif confidence < LOW_CONFIDENCE:
+        runner_up = int(probabilities.argsort()[-2])
+        st.warning(f"Low confidence: it could also be a {runner_up}. Try drawing it larger or more clearly.")
+    chart = pd.DataFrame({"probability": probabilities}, index=[str(d) for d in range(10)])
+    st.bar_chart(chart, height=220, x_label="digit", y_label="probability")
+    return digit
+
+
+def show_what_it_sees(drawing):
+    st.subheader("What the network sees")
+    st.caption("Your drawing is cropped to its ink, scaled so its longer side is 20 pixels, and placed in a "
+               "28x28 square with its centre of mass in the middle, exactly as MNIST's digits were. "
+               "Without that, a small or off-centre digit looks like nothing the network has seen.")
+    columns = st.columns(len(drawing.steps))
+    for column, (title, image) in zip(columns, drawing.steps):
+        picture(column, image, 140, f"{title} ({image.shape[1]}x{image.shape[0]})")
+
+
+def show_why(net, pixels, digit):
+    st.subheader("Why it decided")
+    left, right = st.columns([1, 2])
+    picture(left, saliency_overlay(pixels, net.saliency(pixels, digit)), 196,
+            f"Saliency for {digit}: red pixels would raise its score if inked, blue would lower it")
+    for description, values in net.hidden_activations(pixels):
+        if values.ndim == 3:  # conv feature maps
+            maps = tile(scaled_grey(values), columns=8)
+            picture(right, maps, min(560, maps.shape[1] * 5),
+                    f"{description}: {values.shape[0]} feature maps (bright = active)")
+        else:
+            columns = 16 if values.size % 16 == 0 else values.size
+            picture(right, scaled_grey(values).reshape(-1, columns), min(560, columns * 24),
+                    f"{description}: {values.size} hidden units (bright = active)")
+
+
+def show_correction(drawing, raw_png, digit, model_label):
+    with st.container(key="correction"):
+        st.markdown("**Was I wrong?** Pick the right digit and the drawing is kept to train on later.")
+        label = st.pills("Right digit", list(range(10)), key="correct-digit", label_visibility="collapsed")
+        if st.button("Save the right digit", key="save-correction", disabled=label is None):
+            try:
+                count = save_drawing(drawing.pixels, raw_png, label, digit, model_label)
+                st.success(f"Thank you! Saved as a {label}.")
+            except (OSError, ValueError) as error:
+                st.error(f"Could not save the drawing: {error}")
+                count = count_drawings()
+        else:
+            count = count_drawings()
+        st.caption(f"Drawings saved: {count}")
+
+
+st.title("Draw a digit")
+st.caption("A neural network written from scratch in NumPy reads your handwriting. "
+           "Draw with the mouse or a finger; it guesses every time you lift the pen.")
+
+choices = model_choices()
+if not choices:
+    st.error("No model found: the shipped models/default.npz is missing. Train one on the Train page.")
+    st.stop()
+pad, right = st.columns([1, 1.4], gap="large")
+with pad:
+    model_label = st.selectbox("Model", list(choices), key="model-picker",
+                               help="Which trained network reads your drawing. Models saved on the Train page "
+                                    "appear here.")
+    try:
+        net = load_chosen_model(choices[model_label])
+    except (ModelFileError, OSError) as error:
+        st.error(f"This model cannot be used: {error}")
+        st.stop()
+    st.markdown(model_summary(net))
+    pen = st.slider("Pen width", 6, 40, 18, help="Thicker or thinner strokes: the preprocessing evens them out.")
+    canvas = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000",
+                       width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
+                       key=f"canvas-{st.session_state.get('canvas_round', 0)}")
+    st.button("Clear", on_click=clear_canvas, key="clear-canvas")
+
+with right:
+    drawing = canvas_to_mnist(canvas.image_data) if canvas.image_data is not None else None
+    if drawing is None or drawing.empty:
+        with st.container(key="prediction"):
+            st.info("Draw a digit in the black square, as large as you like, and I will guess which one it is.")
+    else:
+        st.session_state[LAST_DRAWING] = drawing.pixels
+        probabilities = net.predict_proba(drawing.pixels[None])[0]
+        digit = show_prediction(probabilities, drawing)
+        show_correction(drawing, canvas.image_bytes, digit, model_label)
+
+if drawing is not None and not drawing.empty:
+    show_what_it_sees(drawing)
+    show_why(net, drawing.pixels, digit)

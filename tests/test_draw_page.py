@@ -1,0 +1,118 @@
+"""The Draw page, through Streamlit's AppTest (drawings injected as canvas state)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.drawn import canvas_state, draw_digit
+
+APP = str(Path(__file__).resolve().parent.parent / "pages" / "draw.py")
+
+
+def run_app():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def draw(at, digit, **kwargs):
+    at.session_state["canvas-0"] = canvas_state(draw_digit(digit, **kwargs))
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def image_captions(at):
+    """Captions of every st.image on the page."""
+    found = []
+
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            if type(child).__name__ == "Image":
+                found.append(child.proto.imgs[0].caption)
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
+def prediction_text(at):
+    return " ".join(m.value for m in at.markdown if "I read a" in m.value)
+
+
+def test_first_load_shows_a_prompt_and_no_error(data_dir):
+    at = run_app()
+    assert at.title[0].value == "Draw a digit"
+    assert any("Draw a digit in the black square" in i.value for i in at.info)
+    assert not at.error
+    assert at.selectbox(key="model-picker").value.startswith("Default")
+
+
+@pytest.mark.parametrize("digit", [1, 7])
+def test_a_drawn_digit_is_read(data_dir, digit):
+    at = draw(run_app(), digit)
+    assert f"I read a **{digit}**" in prediction_text(at)
+    assert at.get("vega_lite_chart")  # the probability bars
+    captions = image_captions(at)
+    assert "centred (28x28)" in captions and any(c.startswith("Saliency") for c in captions)
+    assert at.session_state["last_drawing"].shape == (28, 28)
+
+
+def test_an_empty_canvas_prompts_instead_of_guessing(data_dir):
+    at = run_app()
+    at.session_state["canvas-0"] = canvas_state(np.zeros((280, 280, 4), np.uint8))
+    at.run()
+    assert not at.exception
+    assert any("Draw a digit" in i.value for i in at.info)
+    assert not prediction_text(at)
+
+
+def test_a_scribble_is_read_but_flagged(data_dir):
+    at = run_app()
+    at.session_state["canvas-0"] = canvas_state(np.full((280, 280, 4), 255, np.uint8))
+    at.run()
+    assert not at.exception
+    assert prediction_text(at)
+    assert any("scribble" in w.value for w in at.warning)
+
+
+def test_clear_gives_a_fresh_canvas(data_dir):
+    at = draw(run_app(), 1)
+    at.button(key="clear-canvas").click().run()
+    assert at.session_state["canvas_round"] == 1
+    assert any("Draw a digit in the black square" in i.value for i in at.info)
+
+
+def test_correcting_a_prediction_stores_the_drawing(data_dir):
+    at = draw(run_app(), 7)
+    at.session_state["correct-digit"] = 7
+    at.run()
+    at.button(key="save-correction").click().run()
+    assert not at.exception
+    assert any("Drawings saved: 1" in c.value for c in at.caption)
+    index = (data_dir / "drawings" / "index.csv").read_text().splitlines()
+    assert index[0] == "id,label,predicted,model,created" and len(index) == 2
+    assert index[1].split(",")[1] == "7"
+    assert len(list((data_dir / "drawings").glob("*-28x28.png"))) == 1
+    assert len(list((data_dir / "drawings").glob("*-canvas.png"))) == 1
+
+
+def test_the_seed_model_can_be_picked(data_dir):
+    at = run_app()
+    seed = next(o for o in at.selectbox(key="model-picker").options if o.startswith("Seed"))
+    at.selectbox(key="model-picker").select(seed).run()
+    assert any("784-10-10" in m.value for m in at.markdown)
+    draw(at, 1)
+    assert prediction_text(at)
+
+
+def test_a_corrupt_saved_model_gives_a_message_not_a_traceback(data_dir):
+    (data_dir / "models").mkdir()
+    (data_dir / "models" / "broken.npz").write_bytes(b"PK\x03\x04 this is not really a zip")
+    at = run_app()
+    at.selectbox(key="model-picker").select("broken").run()
+    assert not at.exception
+    assert any("cannot be used" in e.value for e in at.error)
