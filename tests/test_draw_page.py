@@ -70,9 +70,18 @@ def test_an_empty_canvas_prompts_instead_of_guessing(data_dir):
     assert not prediction_text(at)
 
 
+def scribble():
+    """Thick zig-zags over most of the canvas."""
+    from PIL import Image, ImageDraw
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    points = [(x, 20 + 240 * (i % 2)) for i, x in enumerate(range(10, 280, 12))]
+    ImageDraw.Draw(image).line(points, fill=(255, 255, 255, 255), width=30)
+    return np.asarray(image)
+
+
 def test_a_scribble_is_read_but_flagged(data_dir):
     at = run_app()
-    at.session_state["canvas-0"] = canvas_state(np.full((280, 280, 4), 255, np.uint8))
+    at.session_state["canvas-0"] = canvas_state(scribble())
     at.run()
     assert not at.exception
     assert prediction_text(at)

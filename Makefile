@@ -1,0 +1,36 @@
+# The two commands of the README:
+#   make app    install what the app needs (once) and start it
+#   make test   install what the tests need (once, Chromium too where apt-get
+#               and root allow) and run every test
+# Everything goes into .venv; nothing is installed system-wide but Chromium.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: app test bench chromium
+
+app: $(VENV)/.app-installed
+	$(PY) -m streamlit run streamlit_app.py
+
+test: $(VENV)/.test-installed chromium
+	$(PY) -m pytest
+
+bench: $(VENV)/.app-installed
+	$(PY) -m network bench
+
+$(VENV)/.app-installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements-test.txt $(VENV)/.app-installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+# Browser tests drive Debian's Chromium; where it cannot be installed they skip.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else echo "Chromium not found: the browser tests will be skipped (apt-get install chromium)"; fi; }
