@@ -5,15 +5,9 @@ computing once per server (the dataset, a loaded model) is cached here.
 """
 
 import streamlit as st
-from threadpoolctl import threadpool_limits
 
 from network.data import fetch_mnist
 from network.modelfile import SHIPPED, list_models, load_model
-
-# The server runs many sessions' predictions and training workers at once:
-# one BLAS thread per matrix product lets them share the cores instead of
-# spinning against each other (see README, "Speed").
-threadpool_limits(1, user_api="blas")
 
 # Session keys shared between the pages.
 LAST_DRAWING = "last_drawing"   # float32 (28, 28) of the Draw page's latest drawing
