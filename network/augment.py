@@ -9,11 +9,12 @@ changes the digit.
 
 import numpy as np
 
-AUGMENTATIONS = ("shift", "rotate", "scale", "thickness")
+AUGMENTATIONS = ("shift", "rotate", "scale", "shear", "thickness")
 
 MAX_SHIFT = 2.5        # pixels
 MAX_ROTATION = 15.0    # degrees
 MAX_SCALE = 0.15       # +-15% size
+MAX_SHEAR = 0.3        # x moves by up to 0.3 y: a slanted hand
 P_THICKER, P_THINNER = 0.3, 0.15
 
 _CENTRE = 13.5
@@ -25,7 +26,7 @@ def augment(images, rng, kinds=AUGMENTATIONS):
     float32 in [0, 1].  `kinds` picks which distortions to use."""
     m = images.shape[0]
     out = images.astype(np.float32) * np.float32(1 / 255)
-    if any(k in kinds for k in ("shift", "rotate", "scale")):
+    if any(k in kinds for k in ("shift", "rotate", "scale", "shear")):
         out = _affine(out, rng, kinds)
     if "thickness" in kinds:
         out = _thickness(out, rng.random(m))
@@ -33,19 +34,24 @@ def augment(images, rng, kinds=AUGMENTATIONS):
 
 
 def _affine(images, rng, kinds):
-    """Rotate by theta, scale by s and shift by t, all about the centre, by
-    sampling each output pixel p at  R(-theta) (p - c - t) / s + c  of the
-    input, bilinearly interpolated (zero outside the image)."""
+    """Shear by k, rotate by theta, scale by s and shift by t, about the
+    centre, by sampling each output pixel p at  A^-1 (p - c - t) + c  of the
+    input, bilinearly interpolated (zero outside the image), where
+    A = s R(theta) [[1, k], [0, 1]]."""
     m = images.shape[0]
-    zeros = np.zeros(m, dtype=np.float32)
+    zeros = np.zeros(m)
     theta = np.radians(rng.uniform(-MAX_ROTATION, MAX_ROTATION, m)) if "rotate" in kinds else zeros
     scale = rng.uniform(1 - MAX_SCALE, 1 + MAX_SCALE, m) if "scale" in kinds else zeros + 1
+    shear = rng.uniform(-MAX_SHEAR, MAX_SHEAR, m) if "shear" in kinds else zeros
     shift = rng.uniform(-MAX_SHIFT, MAX_SHIFT, (2, m)) if "shift" in kinds else np.zeros((2, m))
-    cos, sin = (np.cos(theta) / scale)[:, None, None], (np.sin(theta) / scale)[:, None, None]
+    cos, sin = np.cos(theta), np.sin(theta)
+    # A^-1 = [[1, -k], [0, 1]] R(-theta) / s, one 2x2 matrix per image.
+    inverse = np.array([[cos + shear * sin, sin - shear * cos], [-sin, cos]]) / scale
+    a, b, c, d = (entry.astype(np.float32)[:, None, None] for entry in inverse.reshape(4, m))
     x = _COLS - _CENTRE - shift[0][:, None, None].astype(np.float32)
     y = _ROWS - _CENTRE - shift[1][:, None, None].astype(np.float32)
-    src_x = (cos * x + sin * y + _CENTRE).astype(np.float32)
-    src_y = (-sin * x + cos * y + _CENTRE).astype(np.float32)
+    src_x = a * x + b * y + np.float32(_CENTRE)
+    src_y = c * x + d * y + np.float32(_CENTRE)
 
     # A one-pixel frame of zeros, with coordinates clipped into it, makes
     # every sample outside the image read zero without any special case.

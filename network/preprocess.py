@@ -82,13 +82,14 @@ def load_image(path) -> np.ndarray:
         raise PreprocessError(f"cannot read {path} as an image: {error}") from None
 
 
-def canvas_to_mnist(image) -> MnistInput:
+def canvas_to_mnist(image, ink="auto") -> MnistInput:
     """Crop, scale and centre a drawing the way MNIST's digits were prepared.
 
     `image` is a canvas's (H, W, 4) RGBA uint8 array, an (H, W, 3) RGB or
-    (H, W) grayscale array, or a PIL image of any mode and size.
+    (H, W) grayscale array, or a PIL image of any mode and size.  `ink` is
+    "light" when the ink is known to be the bright part, else "auto".
     """
-    ink = ink_map(image)
+    ink = ink_map(image, ink)
     steps = [("raw", to_uint8(ink))]
     is_ink = ink >= INK_LEVEL
     ink_fraction = float(is_ink.mean())
@@ -111,8 +112,12 @@ def canvas_to_mnist(image) -> MnistInput:
     return MnistInput(centred, steps, False, ink_fraction)
 
 
-def ink_map(image) -> np.ndarray:
+def ink_map(image, ink="auto") -> np.ndarray:
     """Return the ink as float32 (H, W) in [0, 1]: 1 is ink, 0 background.
+
+    ink="light" says the ink is the bright part (the Draw page's white on
+    black canvas), so that even a scribble over the whole canvas, border
+    included, is not taken for a light background; "auto" works it out.
 
     With a transparent background (a canvas without a fill) opacity is the
     ink, whatever colour was used. Otherwise the background is the usual
@@ -126,15 +131,15 @@ def ink_map(image) -> np.ndarray:
         return alpha.astype(np.float32) / 255
     luma = Image.fromarray(np.ascontiguousarray(rgba[..., :3])).convert("L")
     gray = np.asarray(luma, dtype=np.float32) * (alpha / np.float32(255 * 255))
-    background = float(np.median(border(gray)))
+    background = 0.0 if ink == "light" else float(np.median(border(gray)))
     if background <= 0.5:
-        ink = gray - background
+        strokes = gray - background
     elif gray.min() < background - INK_LEVEL:
-        ink = background - gray
+        strokes = background - gray
     else:
-        ink = gray
+        strokes = gray
     # Stretch faint ink (a pencil photo) to full strength, but not noise.
-    return np.clip(ink / max(ink.max(), 2 * INK_LEVEL), 0, 1)
+    return np.clip(strokes / max(strokes.max(), 2 * INK_LEVEL), 0, 1)
 
 
 def as_rgba(image) -> np.ndarray:

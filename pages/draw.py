@@ -118,7 +118,7 @@ with pad:
     st.button("Clear", on_click=clear_canvas, key="clear-canvas")
 
 with right:
-    drawing = canvas_to_mnist(canvas.image_data) if canvas.image_data is not None else None
+    drawing = canvas_to_mnist(canvas.image_data, ink="light") if canvas.image_data is not None else None
     if drawing is None or drawing.empty:
         with st.container(key="prediction"):
             st.info("Draw a digit in the black square, as large as you like, and I will guess which one it is.")

@@ -281,3 +281,13 @@ def test_rendered_real_handwriting_comes_out_centred():
         assert not result.empty
         row, col = centre_of_mass(result.pixels)
         assert abs(row - 14) <= 1 and abs(col - 14) <= 1
+
+
+def test_a_scribble_over_the_whole_black_canvas_is_ink_when_ink_is_known_light():
+    """The Draw page's canvas is opaque black with white ink: a scribble that
+    covers even the border must not be mistaken for a white background."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    points = [(x, 5 + 270 * (i % 2)) for i, x in enumerate(range(0, 281, 10))]
+    ImageDraw.Draw(image).line(points, fill=(255, 255, 255, 255), width=30)
+    result = canvas_to_mnist(np.asarray(image), ink="light")
+    assert not result.empty and result.ink_fraction > 0.8
