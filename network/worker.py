@@ -1,0 +1,355 @@
+"""Training off the page's thread: one worker thread per run.
+
+A Streamlit script that trains in its own thread freezes its page, and a Stop
+button does nothing until the loop ends.  A TrainingWorker instead drives the
+engine's step generator (network.training.train_steps) on a thread of its
+own; the page polls it a couple of times a second for an immutable Snapshot
+and draws that.  Pure Python and NumPy: nothing here knows about Streamlit.
+
+Only the worker thread runs the network while a run lasts, because the layers
+cache forward-pass state and two threads running it at once would corrupt
+each other.  So the worker itself computes, between two steps, what the page
+shows about the network (its reading of a few dev digits and of the user's
+drawing, a copy of the first layer's weights), and `finished_network()`
+refuses to hand the network out before the run is over.
+
+Besides its last step, three things end a run: stop(); a diverging loss; and
+the heartbeat: a run whose page has not polled it for `heartbeat_timeout`
+seconds was abandoned (its tab closed) and stops itself.  A module-level
+RunQueue lets at most MAX_RUNNING runs compute at once while the others wait
+in line, so a classroom of sessions shares the cores instead of thrashing.
+
+Lock order: a RunQueue's lock may be held while taking a worker's lock
+(`give_up` callbacks), never the other way round.
+"""
+
+import contextlib
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import Digits, per_digit_subset, split_dev
+from .evaluation import evaluate
+from .training import TrainingData, TrainingDiverged, evaluate_run, new_network, run_metadata, train_steps
+
+# Two runs at once use this 2-core machine fully; a third would only make
+# every run slower (and BLAS threads thrash when they compete for cores).
+MAX_RUNNING = 2
+HEARTBEAT_TIMEOUT = 60.0  # seconds; generous, as browsers slow the timers of background tabs
+VIEW_INTERVAL = 0.5       # seconds between refreshes of what the page shows about the network
+CHECK_INTERVAL = 0.2      # seconds between checks for stop and heartbeat while waiting or paused
+GRID_SIZE = 24            # dev digits whose readings the page shows
+MAX_FIRST_LAYER = 64      # first-layer units or filters copied for the page
+N_WRONG = 24              # most confidently wrong held-out digits to report
+
+WAITING, RUNNING, PAUSED, EVALUATING = "waiting", "running", "paused", "evaluating"
+FINISHED, STOPPED, DIVERGED, ABANDONED, FAILED = "finished", "stopped", "diverged", "abandoned", "failed"
+ENDED = (FINISHED, STOPPED, DIVERGED, ABANDONED, FAILED)
+
+DIVERGED_ADVICE = ("Try a learning rate 10 times smaller, the Adam optimiser, a cosine schedule, "
+                   "or He initialisation.")
+
+
+class RunQueue:
+    """At most `limit` runs compute at once; the others wait in line,
+    first come, first served."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self._changed = threading.Condition()
+        self._line = []         # waiting runs, the next to go first
+        self._running = set()
+
+    def enter(self, run, give_up):
+        """Wait for a place among the running runs; False if give_up()
+        returned true first (checked every CHECK_INTERVAL seconds)."""
+        with self._changed:
+            self._line.append(run)
+            try:
+                while self._line[0] is not run or len(self._running) >= self.limit:
+                    if give_up():
+                        return False
+                    self._changed.wait(CHECK_INTERVAL)
+                self._running.add(run)
+                return True
+            finally:
+                self._line.remove(run)
+                self._changed.notify_all()
+
+    def leave(self, run):
+        """Give up a place among the running (harmless if it had none)."""
+        with self._changed:
+            self._running.discard(run)
+            self._changed.notify_all()
+
+    def position(self, run):
+        """1 for the next in line, 2 for the one after...; 0 if not waiting."""
+        with self._changed:
+            return self._line.index(run) + 1 if run in self._line else 0
+
+
+RUN_QUEUE = RunQueue(MAX_RUNNING)
+
+
+def training_data(config, labelled, test=None, source=""):
+    """TrainingData from digits already in memory (as load_training_data
+    builds it after loading): the config's dev/train split and per-digit subset.
+    `labelled` is only read, so every session can share one MNIST."""
+    dev, train = split_dev(labelled, config.dev_size, config.seed)
+    if config.per_class:
+        train = per_digit_subset(train, config.per_class, config.seed)
+    return TrainingData(train=train, dev=dev, test=test, source=source or labelled.source)
+
+
+def first_layer_images(net, limit=MAX_FIRST_LAYER):
+    """A copy of the first layer's weights as little square images: a dense
+    layer's rows as 28x28 (what each unit looks for in the whole digit), a
+    conv layer's filters as k x k (the stroke each one detects)."""
+    weights = net.layers[0].params["W"][:limit]
+    side = math.isqrt(weights.shape[1])
+    return weights.reshape(len(weights), side, side).copy()
+
+
+@dataclass(frozen=True)
+class View:
+    """What the network made of a few images at one moment of training."""
+
+    step: int
+    grid_predictions: np.ndarray               # its reading of each grid digit
+    drawing: np.ndarray | None                 # the user's drawing, (28, 28) in [0, 1]
+    drawing_probabilities: np.ndarray | None   # (10,) for the drawing
+    first_layer: np.ndarray                    # (units, side, side) weights
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How good the network is at the end of its run."""
+
+    result: dict              # evaluate_run: train, dev and test accuracy
+    evaluation: dict | None   # network.evaluation.evaluate on the held-out set (None if empty)
+    held_out: Digits          # the official test set, or the dev set when there is none
+    held_out_name: str        # "test" or "dev"
+    probabilities: np.ndarray  # (n, 10) on held_out
+    metadata: dict            # run_metadata, for saving the model
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the page draws, at one moment; never changes once made."""
+
+    state: str
+    ended_as: str | None      # how training ended, known before the evaluation after it ends; None until then
+    message: str              # why the run ended, or what went wrong
+    queue_position: int       # 1 = next in line; 0 when not waiting
+    history: tuple            # the Progress of every step so far
+    grid: Digits | None       # dev digits whose readings `view` holds
+    view: View | None
+    outcome: Outcome | None
+
+    @property
+    def ended(self):
+        return self.state in ENDED
+
+    @property
+    def latest(self):
+        return self.history[-1] if self.history else None
+
+    @property
+    def dev_accuracy(self):
+        """The latest dev accuracy measured, or None."""
+        return next((p.dev_accuracy for p in reversed(self.history) if p.dev_accuracy is not None), None)
+
+
+class TrainingWorker:
+    """One training run on a thread of its own, controlled by start, pause,
+    resume and stop, and watched through snapshot()."""
+
+    def __init__(self, config, labelled, test=None, source="", drawing=None, queue=RUN_QUEUE,
+                 heartbeat_timeout=HEARTBEAT_TIMEOUT, view_interval=VIEW_INTERVAL):
+        """labelled: the Digits to split into train and dev; test: the
+        held-out Digits (None: judge on dev).  Raises ValueError for a recipe
+        that cannot run, before any thread starts."""
+        self.config = config
+        self.net = new_network(config)
+        self.heartbeat_timeout = heartbeat_timeout
+        self.view_interval = view_interval
+        self._inputs = (labelled, test, source)
+        self._queue = queue
+        self._lock = threading.Condition()
+        self._state, self._ended_as, self._message = WAITING, None, ""
+        self._history = []
+        self._grid = self._view = self._outcome = None
+        self._drawing = drawing
+        self._paused = False
+        self._stop_requested = False
+        self._last_poll = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="training-worker", daemon=True)
+
+    # -- the page's side -------------------------------------------------------
+
+    def start(self):
+        self._last_poll = time.monotonic()
+        self._thread.start()
+        return self
+
+    def pause(self):
+        self._control(paused=True)
+
+    def resume(self):
+        self._control(paused=False)
+
+    def stop(self):
+        """End the run after the current step (well within a second)."""
+        self._control(stop=True)
+
+    def set_drawing(self, drawing):
+        """The user's latest drawing, read at the next view refresh."""
+        self._drawing = drawing
+
+    def snapshot(self):
+        """The run as it is now; also the heartbeat that keeps it alive."""
+        position = self._queue.position(self)  # before taking our lock: see the lock order
+        with self._lock:
+            self._last_poll = time.monotonic()
+            return Snapshot(state=self._state, ended_as=self._ended_as, message=self._message, queue_position=position,
+                            history=tuple(self._history), grid=self._grid, view=self._view,
+                            outcome=self._outcome)
+
+    @property
+    def paused(self):
+        """True from pause() until resume(), even before the current step ends."""
+        return self._paused
+
+    @property
+    def done(self):
+        """True once the run has ended and the worker no longer touches the network."""
+        with self._lock:
+            return self._state in ENDED
+
+    def finished_network(self):
+        """The trained network, once nothing else runs it."""
+        if not self.done:
+            raise RuntimeError("the network is still training")
+        return self.net
+
+    def join(self, timeout=None):
+        self._thread.join(timeout)
+
+    def _control(self, paused=None, stop=False):
+        with self._lock:
+            if paused is not None:
+                self._paused = paused
+            self._stop_requested |= stop
+            self._lock.notify_all()
+
+    # -- the worker thread ------------------------------------------------------
+
+    def _run(self):
+        try:
+            state, message = self._run_to_end()
+        except Exception as error:  # a thread has nobody to raise to: the page shows the message
+            state, message = FAILED, f"Training failed: {error}"
+        finally:
+            self._queue.leave(self)
+        with self._lock:
+            self._state, self._ended_as, self._message = state, state, message
+
+    def _run_to_end(self):
+        if not self._queue.enter(self, self._ending):
+            return self._ending()
+        self._set_state(RUNNING)
+        data = training_data(self.config, *self._inputs)
+        self._inputs = None  # the split holds what training needs; let an uploaded CSV go
+        shown = data.dev if len(data.dev) else data.train
+        with self._lock:
+            self._grid = shown.subset(np.arange(min(GRID_SIZE, len(shown))))
+        self._publish_view(0)
+        with contextlib.closing(train_steps(self.net, self.config, data.train.images, data.train.labels,
+                                            data.dev.images, data.dev.labels)) as steps:
+            state, message = self._train(steps)
+        if self._history and state != ABANDONED:  # nobody would look at an abandoned run's results
+            with self._lock:
+                self._state, self._ended_as, self._message = EVALUATING, state, message
+            outcome = self._evaluate(data, state)
+            with self._lock:
+                self._outcome = outcome
+        return state, message
+
+    def _train(self, steps):
+        """Take steps until the last, a stop or divergence; (state, message)."""
+        next_view = time.monotonic() + self.view_interval
+        while True:
+            ending = self._pause_point()
+            if ending:
+                return ending
+            try:
+                progress = next(steps)
+            except TrainingDiverged as error:
+                self._publish_view(len(self._history))
+                return DIVERGED, f"{error} {DIVERGED_ADVICE}"
+            with self._lock:
+                self._history.append(progress)
+            if progress.done or time.monotonic() >= next_view:
+                self._publish_view(progress.step)
+                next_view = time.monotonic() + self.view_interval
+            if progress.done:
+                return FINISHED, f"Finished all {progress.total_steps} steps."
+
+    def _pause_point(self):
+        """Between two steps: None to go on, or (state, message) to end.
+        A paused run gives its place to the next in line until resumed."""
+        ending = self._ending()
+        if ending or not self._paused:
+            return ending
+        self._queue.leave(self)
+        self._set_state(PAUSED)
+        with self._lock:
+            while self._paused and not self._ending():
+                self._lock.wait(CHECK_INTERVAL)
+        ending = self._ending()
+        if ending:
+            return ending
+        self._set_state(WAITING)
+        if not self._queue.enter(self, self._ending):
+            return self._ending()
+        self._set_state(RUNNING)
+        return None
+
+    def _ending(self):
+        """(state, message) if the run should end now, else None."""
+        with self._lock:
+            if self._stop_requested:
+                return STOPPED, f"Stopped after {len(self._history)} steps."
+            if time.monotonic() - self._last_poll > self.heartbeat_timeout:
+                return ABANDONED, (f"Stopped by itself: its page had not looked at it for "
+                                   f"{self.heartbeat_timeout:.0f} s (closed?).")
+            return None
+
+    def _set_state(self, state):
+        with self._lock:
+            self._state = state
+
+    def _publish_view(self, step):
+        """Read the grid digits and the drawing with the network as it is now
+        (worker thread only: this runs the network)."""
+        drawing = self._drawing
+        view = View(step=step, grid_predictions=self.net.predict(self._grid.images), drawing=drawing,
+                    drawing_probabilities=None if drawing is None else self.net.predict_proba(drawing[None])[0],
+                    first_layer=first_layer_images(self.net))
+        with self._lock:
+            self._view = view
+
+    def _evaluate(self, data, state):
+        """Accuracies, confusion matrix and worst mistakes on the held-out
+        set, and the metadata a saved model will carry."""
+        history = list(self._history)
+        held_out, name = (data.test, "test") if data.test is not None else (data.dev, "dev")
+        result = evaluate_run(self.net, data, history)
+        metadata = run_metadata(self.config, data, history, result)
+        metadata["ended"] = state
+        evaluation = evaluate(self.net, held_out.images, held_out.labels, n_wrong=N_WRONG) if len(held_out) else None
+        return Outcome(result=result, evaluation=evaluation, held_out=held_out, held_out_name=name,
+                       probabilities=self.net.predict_proba(held_out.images), metadata=metadata)

@@ -1,0 +1,90 @@
+"""The Train page in a real browser (Debian's Chromium through Playwright)
+against a real Streamlit server: live progress, Stop, saving for the Draw page."""
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+FAST_DEMO_SECONDS = 30   # a class waits no longer than this for >= 95%
+STOP_SECONDS = 2         # from clicking Stop to the progress holding still
+
+
+def open_train_page(page, app_url, preset, note):
+    """The Train page with `preset` chosen (`note`: words of the preset's description)."""
+    page.goto(f"{app_url}/train")
+    page.locator(".st-key-train-preset").get_by_text(preset, exact=True).click()
+    expect(page.get_by_text(note)).to_be_visible()
+
+
+def progress(page):
+    """The first line of the progress box, e.g. 'Training · Epoch 1.4/2 · dev accuracy 95.2%'."""
+    return page.locator(".st-key-train-progress").inner_text().split("\n")[0]
+
+
+def number_after(word, text):
+    found = re.search(rf"{word} (\d+(?:\.\d+)?)", text)
+    return float(found.group(1)) if found else None
+
+
+def watch_until(page, prefix, timeout):
+    """(time, line) for every distinct progress line until one starts with `prefix`."""
+    deadline = time.monotonic() + timeout
+    seen = [(time.monotonic(), progress(page))]
+    while not seen[-1][1].startswith(prefix):
+        assert time.monotonic() < deadline, f"no {prefix!r} within {timeout} s: {[line for _, line in seen]}"
+        time.sleep(0.1)
+        line = progress(page)
+        if line != seen[-1][1]:
+            seen.append((time.monotonic(), line))
+    return seen
+
+
+def test_fast_demo_learns_live_and_its_saved_model_reaches_the_draw_page(page, app_url):
+    open_train_page(page, app_url, "Fast demo", "A good model in seconds")
+    page.locator(".st-key-train-start button").click()
+    lines = [line for _, line in watch_until(page, "Finished", FAST_DEMO_SECONDS)]
+    assert len(lines) >= 3, lines  # it changed while training, not only at the end
+    assert number_after("dev accuracy", lines[-1]) >= 95, lines
+    expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
+
+    name = "fast demo from the browser"
+    page.locator(".st-key-model-name input").fill(name)
+    page.locator(".st-key-model-name input").press("Enter")
+    page.locator(".st-key-save-model button").click()
+    expect(page.get_by_text(f"Saved as “{name}”")).to_be_visible()
+
+    page.goto(f"{app_url}/")
+    page.locator(".st-key-model-picker").click()
+    expect(page.get_by_role("option", name=name)).to_be_visible()
+
+
+def test_a_long_run_redraws_live_and_stops_at_once(page, app_url):
+    open_train_page(page, app_url, "Seed", "The original notebook")
+    page.locator(".st-key-train-start button").click()
+    watch_until(page, "Training · Iteration", 30)
+    expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    before, iteration = chart.screenshot(), number_after("Iteration", progress(page))
+    deadline = time.monotonic() + 30
+    while number_after("Iteration", progress(page)) < iteration + 10:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    time.sleep(0.6)  # a redraw of the charts
+    assert chart.screenshot() != before
+
+    page.locator(".st-key-train-stop button").click()
+    clicked = time.monotonic()
+    seen = watch_until(page, "Stopped", STOP_SECONDS + 5)  # then it measures test accuracy
+    final = seen[-1][1]
+    settled = min(when for when, line in seen if number_after("Iteration", line) == number_after("Iteration", final))
+    assert settled - clicked < STOP_SECONDS, [line for _, line in seen]
+    box = page.locator(".st-key-train-progress").inner_text()
+    time.sleep(STOP_SECONDS)
+    assert page.locator(".st-key-train-progress").inner_text() == box  # it holds still, while and after
+    # the network is measured on the test set
+    assert number_after("Iteration", final) < 500
+    expect(page.locator(".st-key-train-stop button")).to_be_disabled()

@@ -1,0 +1,226 @@
+"""The training worker: a run on its own thread, paused, stopped, queued,
+abandoned, diverging; no Streamlit involved."""
+
+import dataclasses
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from network.data import Digits
+from network.training import TrainConfig
+from network.worker import (ABANDONED, DIVERGED, FAILED, FINISHED, PAUSED, RUNNING, STOPPED, WAITING,
+                            RunQueue, TrainingWorker)
+
+QUICK = TrainConfig(hidden=(32,), optimizer="adam", lr=0.01, batch_size=32, epochs=3, dev_size=100, eval_every=5)
+ENDLESS = dataclasses.replace(QUICK, epochs=None, iterations=1_000_000)
+
+
+def toy_digits(n, seed=0, noise=40):
+    """A learnable stand-in for MNIST: each digit is a fixed random 28x28
+    pattern plus noise."""
+    rng = np.random.default_rng(seed)
+    prototypes = rng.integers(0, 256, (10, 28, 28))
+    labels = np.arange(n) % 10
+    images = np.clip(prototypes[labels] + rng.normal(0, noise, (n, 28, 28)), 0, 255).astype(np.uint8)
+    return Digits(images, labels.astype(np.int64), f"toy digits (seed {seed})")
+
+
+LABELLED = toy_digits(600)
+TEST = toy_digits(200, seed=0, noise=50)
+
+
+def new_worker(config=QUICK, queue=None, **kwargs):
+    return TrainingWorker(config, LABELLED, TEST, "toy", queue=queue or RunQueue(2), **kwargs)
+
+
+def wait_for(condition, timeout=10.0):
+    """Poll `condition` (which may poll a worker, keeping it alive) until true."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def steps_done(worker):
+    return len(worker.snapshot().history)
+
+
+def test_a_run_trains_to_the_end_and_is_judged_on_the_test_set():
+    drawing = TEST.images[3].astype(np.float32) / 255
+    worker = new_worker(drawing=drawing).start()
+    wait_for(lambda: worker.snapshot().ended)
+    snap = worker.snapshot()
+    assert snap.state == FINISHED, snap.message
+    assert len(snap.history) == snap.history[-1].total_steps == 3 * 16  # 500 training images, batches of 32
+    assert snap.dev_accuracy > 0.9
+    outcome = snap.outcome
+    assert outcome.held_out_name == "test" and outcome.probabilities.shape == (200, 10)
+    assert outcome.result["test_accuracy"] == pytest.approx(outcome.evaluation["accuracy"])
+    assert outcome.evaluation["accuracy"] > 0.9
+    assert outcome.metadata["data"]["train_size"] == 500 and outcome.metadata["ended"] == FINISHED
+    view = snap.view
+    assert view.step == len(snap.history)
+    assert view.grid_predictions.shape == (len(snap.grid),) and snap.grid.images.shape[1:] == (28, 28)
+    assert view.first_layer.shape == (32, 28, 28)
+    assert view.drawing_probabilities.argmax() == TEST.labels[3]
+    assert worker.finished_network() is worker.net
+
+
+def test_without_a_test_set_the_run_is_judged_on_dev():
+    worker = TrainingWorker(QUICK, LABELLED, None, "toy CSV", queue=RunQueue(2)).start()
+    worker.join(30)
+    outcome = worker.snapshot().outcome
+    assert outcome.held_out_name == "dev" and len(outcome.held_out) == 100
+    assert outcome.result["test_accuracy"] is None
+
+
+def test_the_network_is_not_handed_out_while_training():
+    worker = new_worker(ENDLESS).start()
+    try:
+        with pytest.raises(RuntimeError, match="still training"):
+            worker.finished_network()
+    finally:
+        worker.stop()
+        worker.join(5)
+
+
+def test_pause_holds_still_and_resume_carries_on():
+    worker = new_worker(ENDLESS).start()
+    wait_for(lambda: steps_done(worker) > 5)
+    worker.pause()
+    wait_for(lambda: worker.snapshot().state == PAUSED)
+    paused_at = steps_done(worker)
+    time.sleep(0.5)
+    assert steps_done(worker) == paused_at
+    worker.resume()
+    wait_for(lambda: steps_done(worker) > paused_at + 5)
+    assert worker.snapshot().state == RUNNING
+    worker.stop()
+    worker.join(5)
+    assert worker.snapshot().state == STOPPED
+
+
+def test_stop_takes_effect_within_a_second_and_the_run_is_still_judged():
+    worker = new_worker(ENDLESS).start()
+    wait_for(lambda: steps_done(worker) > 10)
+    asked = time.monotonic()
+    worker.stop()
+    wait_for(lambda: worker.snapshot().state not in (RUNNING,), timeout=1.0)
+    stopped_at = steps_done(worker)
+    latency = time.monotonic() - asked
+    worker.join(10)
+    snap = worker.snapshot()
+    assert latency < 1.0
+    assert snap.state == STOPPED and len(snap.history) == stopped_at
+    assert snap.outcome.metadata["ended"] == STOPPED  # a stopped run can be saved too
+    assert snap.outcome.result["test_accuracy"] > 0.5
+
+
+def test_stop_while_paused_ends_the_run():
+    worker = new_worker(ENDLESS).start()
+    wait_for(lambda: steps_done(worker) > 3)
+    worker.pause()
+    wait_for(lambda: worker.snapshot().state == PAUSED)
+    worker.stop()
+    worker.join(5)
+    assert worker.snapshot().state == STOPPED
+
+
+def test_divergence_ends_the_run_with_advice_and_raises_nothing():
+    raised = []
+    threading.excepthook, original = (lambda args: raised.append(args)), threading.excepthook
+    try:
+        config = dataclasses.replace(QUICK, optimizer="gd", lr=10.0, epochs=20, batch_size=50)
+        worker = new_worker(config).start()
+        worker.join(30)
+    finally:
+        threading.excepthook = original
+    snap = worker.snapshot()
+    assert not raised
+    assert snap.state == DIVERGED
+    assert "diverged" in snap.message and "learning rate" in snap.message
+    assert np.isfinite(worker.finished_network().params).all()  # the last good weights
+
+
+def test_bad_data_ends_the_run_with_the_message():
+    worker = new_worker(dataclasses.replace(QUICK, dev_size=5000)).start()
+    worker.join(10)
+    snap = worker.snapshot()
+    assert snap.state == FAILED and "dev set size" in snap.message
+
+
+def test_a_bad_recipe_is_refused_before_any_thread_starts():
+    with pytest.raises(ValueError, match="learning rate"):
+        new_worker(dataclasses.replace(QUICK, lr=0))
+
+
+def test_two_workers_train_at_the_same_time():
+    queue = RunQueue(2)
+    first, second = new_worker(ENDLESS, queue).start(), new_worker(ENDLESS, queue).start()
+    try:
+        wait_for(lambda: steps_done(first) > 5 and steps_done(second) > 5)
+        before = steps_done(first), steps_done(second)
+        wait_for(lambda: steps_done(first) > before[0] + 5 and steps_done(second) > before[1] + 5)
+    finally:
+        first.stop()
+        second.stop()
+    first.join(5)
+    second.join(5)
+
+
+def test_the_queue_lets_only_its_limit_run_and_the_rest_wait_in_line():
+    queue = RunQueue(1)
+    workers = [new_worker(ENDLESS, queue).start() for _ in range(3)]
+    try:
+        wait_for(lambda: steps_done(workers[0]) > 3)
+        assert [w.snapshot().queue_position for w in workers] == [0, 1, 2]
+        assert [w.snapshot().state for w in workers[1:]] == [WAITING, WAITING]
+        assert steps_done(workers[1]) == steps_done(workers[2]) == 0
+        workers[0].stop()
+        wait_for(lambda: steps_done(workers[1]) > 3)
+        assert workers[2].snapshot().queue_position == 1
+        # A paused run gives its place to the next in line.
+        workers[1].pause()
+        wait_for(lambda: steps_done(workers[2]) > 3)
+        workers[1].resume()
+        wait_for(lambda: workers[1].snapshot().queue_position == 1)
+        assert workers[1].snapshot().state == WAITING
+    finally:
+        for worker in workers:
+            worker.stop()
+    for worker in workers:
+        worker.join(5)
+        assert worker.snapshot().state == STOPPED
+
+
+def test_a_stopped_run_that_never_started_leaves_the_line():
+    queue = RunQueue(1)
+    running, waiting = new_worker(ENDLESS, queue).start(), new_worker(ENDLESS, queue).start()
+    wait_for(lambda: waiting.snapshot().queue_position == 1)
+    waiting.stop()
+    waiting.join(2)
+    snap = waiting.snapshot()
+    assert snap.state == STOPPED and snap.history == () and snap.outcome is None
+    assert queue.position(waiting) == 0
+    running.stop()
+    running.join(5)
+
+
+def test_an_abandoned_run_stops_itself_when_nobody_polls_it():
+    queue = RunQueue(2)
+    abandoned = new_worker(ENDLESS, queue, heartbeat_timeout=0.5).start()
+    watched = new_worker(ENDLESS, queue, heartbeat_timeout=0.5).start()
+    started = time.monotonic()
+    wait_for(lambda: watched.snapshot() and abandoned.done, timeout=3)  # polls `watched` only
+    assert time.monotonic() - started < 2
+    assert abandoned.snapshot().state == ABANDONED
+    assert abandoned.snapshot().outcome is None  # nobody is there to read results
+    assert "had not looked at it" in abandoned.snapshot().message
+    for _ in range(10):
+        time.sleep(0.1)
+        assert watched.snapshot().state == RUNNING
+    watched.stop()
+    watched.join(5)
+    assert watched.snapshot().state == STOPPED
