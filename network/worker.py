@@ -173,7 +173,7 @@ class TrainingWorker:
         held-out Digits (None: judge on dev).  Raises ValueError for a recipe
         that cannot run, before any thread starts."""
         self.config = config
-        self.net = new_network(config)
+        self._net = new_network(config)  # run by the worker thread only, until the run is done
         self.heartbeat_timeout = heartbeat_timeout
         self.view_interval = view_interval
         self._inputs = (labelled, test, source)
@@ -196,14 +196,18 @@ class TrainingWorker:
         return self
 
     def pause(self):
-        self._control(paused=True)
+        self._set_paused(True)
 
     def resume(self):
-        self._control(paused=False)
+        self._set_paused(False)
 
-    def stop(self):
-        """End the run after the current step (well within a second)."""
-        self._control(stop=True)
+    def stop(self, wait=0.0):
+        """End the run after the current step (well within a second); wait up
+        to `wait` seconds for its training to end, so the caller can show it."""
+        with self._lock:
+            self._stop_requested = True
+            self._lock.notify_all()
+            self._lock.wait_for(lambda: self._ended_as is not None, timeout=wait)
 
     def set_drawing(self, drawing):
         """The user's latest drawing, read at the next view refresh."""
@@ -214,9 +218,9 @@ class TrainingWorker:
         position = self._queue.position(self)  # before taking our lock: see the lock order
         with self._lock:
             self._last_poll = time.monotonic()
-            return Snapshot(state=self._state, ended_as=self._ended_as, message=self._message, queue_position=position,
-                            history=tuple(self._history), grid=self._grid, view=self._view,
-                            outcome=self._outcome)
+            return Snapshot(state=self._state, ended_as=self._ended_as, message=self._message,
+                            queue_position=position, history=tuple(self._history), grid=self._grid,
+                            view=self._view, outcome=self._outcome)
 
     @property
     def paused(self):
@@ -233,16 +237,14 @@ class TrainingWorker:
         """The trained network, once nothing else runs it."""
         if not self.done:
             raise RuntimeError("the network is still training")
-        return self.net
+        return self._net
 
     def join(self, timeout=None):
         self._thread.join(timeout)
 
-    def _control(self, paused=None, stop=False):
+    def _set_paused(self, paused):
         with self._lock:
-            if paused is not None:
-                self._paused = paused
-            self._stop_requested |= stop
+            self._paused = paused
             self._lock.notify_all()
 
     # -- the worker thread ------------------------------------------------------
@@ -254,8 +256,7 @@ class TrainingWorker:
             state, message = FAILED, f"Training failed: {error}"
         finally:
             self._queue.leave(self)
-        with self._lock:
-            self._state, self._ended_as, self._message = state, state, message
+        self._publish_ending(state, state, message)
 
     def _run_to_end(self):
         if not self._queue.enter(self, self._ending):
@@ -267,12 +268,11 @@ class TrainingWorker:
         with self._lock:
             self._grid = shown.subset(np.arange(min(GRID_SIZE, len(shown))))
         self._publish_view(0)
-        with contextlib.closing(train_steps(self.net, self.config, data.train.images, data.train.labels,
+        with contextlib.closing(train_steps(self._net, self.config, data.train.images, data.train.labels,
                                             data.dev.images, data.dev.labels)) as steps:
             state, message = self._train(steps)
         if self._history and state != ABANDONED:  # nobody would look at an abandoned run's results
-            with self._lock:
-                self._state, self._ended_as, self._message = EVALUATING, state, message
+            self._publish_ending(EVALUATING, state, message)
             outcome = self._evaluate(data, state)
             with self._lock:
                 self._outcome = outcome
@@ -332,13 +332,19 @@ class TrainingWorker:
         with self._lock:
             self._state = state
 
+    def _publish_ending(self, state, ended_as, message):
+        """How training ended, for the page (and for stop's wait)."""
+        with self._lock:
+            self._state, self._ended_as, self._message = state, ended_as, message
+            self._lock.notify_all()
+
     def _publish_view(self, step):
         """Read the grid digits and the drawing with the network as it is now
         (worker thread only: this runs the network)."""
         drawing = self._drawing
-        view = View(step=step, grid_predictions=self.net.predict(self._grid.images), drawing=drawing,
-                    drawing_probabilities=None if drawing is None else self.net.predict_proba(drawing[None])[0],
-                    first_layer=first_layer_images(self.net))
+        view = View(step=step, grid_predictions=self._net.predict(self._grid.images), drawing=drawing,
+                    drawing_probabilities=None if drawing is None else self._net.predict_proba(drawing[None])[0],
+                    first_layer=first_layer_images(self._net))
         with self._lock:
             self._view = view
 
@@ -347,9 +353,9 @@ class TrainingWorker:
         set, and the metadata a saved model will carry."""
         history = list(self._history)
         held_out, name = (data.test, "test") if data.test is not None else (data.dev, "dev")
-        result = evaluate_run(self.net, data, history)
+        result = evaluate_run(self._net, data, history)
         metadata = run_metadata(self.config, data, history, result)
         metadata["ended"] = state
-        evaluation = evaluate(self.net, held_out.images, held_out.labels, n_wrong=N_WRONG) if len(held_out) else None
+        evaluation = evaluate(self._net, held_out.images, held_out.labels, n_wrong=N_WRONG) if len(held_out) else None
         return Outcome(result=result, evaluation=evaluation, held_out=held_out, held_out_name=name,
-                       probabilities=self.net.predict_proba(held_out.images), metadata=metadata)
+                       probabilities=self._net.predict_proba(held_out.images), metadata=metadata)

@@ -31,6 +31,7 @@ from network.worker import (ABANDONED, DIVERGED, EVALUATING, FAILED, FINISHED, M
 from pages.shared import LAST_DRAWING
 
 REFRESH_SECONDS = 0.5   # how often the live view redraws while a run lives
+STOP_WAIT = 1.0         # seconds Stop waits for the step in progress, to show the run stopped at once
 MAX_RUNS_KEPT = 6       # runs of a session kept for comparison (each holds its network)
 MAX_POINTS = 400        # points per curve per run: enough to see the noise, cheap to draw
 EVALUATIONS_PER_RUN = 30  # dev measurements a Custom run makes
@@ -126,7 +127,7 @@ def custom_config(data_size):
     """The Custom recipe's controls, as a TrainConfig; ValueError for settings that do not parse."""
     base = PRESETS["fast"]
     with st.container(border=True):
-        st.markdown("**Custom settings** (hover over a ⓘ to see what a setting does to learning)")
+        st.markdown("**Custom settings**: hover over the ? beside a setting to see what it does to learning.")
         shape, stepping, length_column, sample = st.columns(4)
         hidden = shape.text_input(
             "Hidden layers", "128", key="train-hidden",
@@ -343,7 +344,7 @@ def control_buttons(preset, config, problem, data):
     if start:
         start_run(preset, config, data)
     elif stop:
-        run.worker.stop()
+        run.worker.stop(wait=STOP_WAIT)
         st.rerun()
     elif pause:
         (run.worker.resume if paused else run.worker.pause)()

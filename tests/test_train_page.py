@@ -39,6 +39,16 @@ def rerun_until(at, words, timeout=60):
     return progress_text(at)
 
 
+def rerun_until_judged(at, timeout=60):
+    """Rerun the page once the run has ended and been measured: its results show."""
+    worker = at.session_state["train_runs"][-1].worker
+    worker.join(timeout)
+    assert worker.done
+    at.run()
+    assert not at.exception, at.exception
+    return progress_text(at)
+
+
 def choose_tiny_custom_run(at, **settings):
     """Custom: 20 images per digit, 5 epochs, 200 dev images (plus `settings`)."""
     at.radio(key="train-preset").set_value("custom").run()
@@ -74,7 +84,8 @@ def messages(at):
 def train_tiny_run(at):
     choose_tiny_custom_run(at)
     at.button(key="train-start").click().run()
-    return rerun_until(at, ["Finished"])
+    rerun_until(at, ["Finished"])
+    return rerun_until_judged(at)
 
 
 def csv_bytes(rows, bad_cell=None):
@@ -172,8 +183,9 @@ def test_pause_resume_stop_and_a_new_run_stops_the_old_one(data_dir):
     first.join(5)
     assert first.done
     at.button(key="train-stop").click().run()
-    line = rerun_until(at, ["Stopped"])
-    assert "dev accuracy" in line
+    assert "Stopped" in progress_text(at)  # at once: Stop waits for the step in progress
+    line = rerun_until_judged(at)
+    assert "Stopped" in line and "dev accuracy" in line
     assert any("can still be tested and saved" in i.value for i in at.info)
     assert [m.label for m in at.metric][:1] == ["Test accuracy"]  # a stopped run is judged too
 
@@ -197,6 +209,7 @@ def test_a_good_csv_upload_trains_and_is_judged_on_dev(data_dir):
     assert any("100 labelled digits" in c.value for c in at.caption)
     at.button(key="train-start").click().run()
     rerun_until(at, ["Finished"])
+    rerun_until_judged(at)
     assert at.metric[0].label == "Accuracy on dev"
 
 
