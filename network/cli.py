@@ -17,7 +17,7 @@ import numpy as np
 from .augment import AUGMENTATIONS
 from .data import DataError, fetch_mnist
 from .evaluation import evaluate
-from .modelfile import ModelFileError, load_model, model_path, save_model, user_models_dir
+from .modelfile import ModelFileError, input_blur, load_model, model_path, save_model, user_models_dir
 from .preprocess import PreprocessError, canvas_to_mnist, load_image
 from .training import (PRESETS, TrainingDiverged, evaluate_run, load_training_data, new_network, run_metadata,
                        train_steps)
@@ -69,6 +69,7 @@ def build_parser():
     train.add_argument("--dev-size", type=int)
     train.add_argument("--per-class", type=int, help="train on at most N images of each digit")
     train.add_argument("--eval-every", type=int, help="steps between dev evaluations")
+    train.add_argument("--input-blur", type=float, help="pixels of blur for drawings this model reads (not MNIST)")
     train.add_argument("--data", default="mnist", help="'mnist' or a Kaggle-format CSV file")
     train.add_argument("--out", type=Path, help="model file to write (default: data/models/PRESET-TIME.npz)")
     train.add_argument("--json", action="store_true", help="one JSON object per progress event")
@@ -148,7 +149,7 @@ def config_from_args(args):
     config = PRESETS[args.preset]
     overrides = {name: getattr(args, name.replace("-", "_")) for name in (
         "hidden", "conv", "activation", "init", "optimizer", "lr", "schedule", "l2", "dropout",
-        "augment", "seed", "dev_size", "per_class", "eval_every")}
+        "augment", "seed", "dev_size", "per_class", "eval_every", "input_blur")}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if args.batch_size is not _UNSET:
         overrides["batch_size"] = args.batch_size
@@ -219,7 +220,7 @@ def run_predict(args):
             raise UsageError(f"{path}: no such file or folder")
     for file in files:
         try:
-            drawing = canvas_to_mnist(load_image(file))
+            drawing = canvas_to_mnist(load_image(file), blur=input_blur(net))
             if drawing.empty:
                 raise PreprocessError("no digit found (the image is empty)")
         except PreprocessError as error:

@@ -147,6 +147,12 @@ def network_from_arrays(arrays, label):
     return net
 
 
+def input_blur(net):
+    """How much this model wants drawings softened (see TrainConfig.input_blur)."""
+    blur = getattr(net, "metadata", {}).get("config", {}).get("input_blur", 0.0)
+    return float(blur) if isinstance(blur, (int, float)) and 0 <= blur <= 3 else 0.0
+
+
 def _read_metadata(arrays, label):
     raw = arrays.get("metadata")
     if raw is None or raw.shape != () or raw.dtype.kind != "U":

@@ -82,12 +82,14 @@ def load_image(path) -> np.ndarray:
         raise PreprocessError(f"cannot read {path} as an image: {error}") from None
 
 
-def canvas_to_mnist(image, ink="auto") -> MnistInput:
+def canvas_to_mnist(image, ink="auto", blur=0.0) -> MnistInput:
     """Crop, scale and centre a drawing the way MNIST's digits were prepared.
 
     `image` is a canvas's (H, W, 4) RGBA uint8 array, an (H, W, 3) RGB or
     (H, W) grayscale array, or a PIL image of any mode and size.  `ink` is
     "light" when the ink is known to be the bright part, else "auto".
+    `blur` (pixels, Gaussian sigma) softens the result's edges the way
+    MNIST's are soft; a model says how much it wants (its `input_blur`).
     """
     ink = ink_map(image, ink)
     steps = [("raw", to_uint8(ink))]
@@ -107,9 +109,20 @@ def canvas_to_mnist(image, ink="auto") -> MnistInput:
 
     scaled = scale_longer_side(normalise_stroke_width(work, width), DIGIT_BOX)
     centred = centre_by_mass(scaled, MNIST_SIZE)
+    if blur:
+        centred = soften(centred, blur)
     steps += [("cropped", to_uint8(cropped)), ("scaled", to_uint8(scaled)),
               ("centred", to_uint8(centred))]
     return MnistInput(centred, steps, False, ink_fraction)
+
+
+def soften(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of a square image, as G X G^T with G the 1-D kernel
+    laid out as a matrix (the image's edge is background, so zero padding)."""
+    offsets = np.arange(image.shape[0])[:, None] - np.arange(image.shape[0])[None, :]
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel /= kernel[image.shape[0] // 2].sum()
+    return np.clip(kernel @ image @ kernel.T, 0, 1).astype(np.float32)
 
 
 def ink_map(image, ink="auto") -> np.ndarray:

@@ -5,7 +5,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from network.drawings import count_drawings, save_drawing
-from network.modelfile import ModelFileError
+from network.modelfile import ModelFileError, input_blur
 from network.preprocess import canvas_to_mnist
 from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
 from pages.shared import LAST_DRAWING, load_chosen_model, model_choices
@@ -118,7 +118,8 @@ with pad:
     st.button("Clear", on_click=clear_canvas, key="clear-canvas")
 
 with right:
-    drawing = canvas_to_mnist(canvas.image_data, ink="light") if canvas.image_data is not None else None
+    drawing = (canvas_to_mnist(canvas.image_data, ink="light", blur=input_blur(net))
+               if canvas.image_data is not None else None)
     if drawing is None or drawing.empty:
         with st.container(key="prediction"):
             st.info("Draw a digit in the black square, as large as you like, and I will guess which one it is.")

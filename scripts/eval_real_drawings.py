@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from network import preprocess  # noqa: E402
-from network.modelfile import load_model  # noqa: E402
+from network.modelfile import input_blur, load_model  # noqa: E402
 from scripts.render_strokes import (  # noqa: E402
     LINE_WIDTH_RANGE, draw_dot, load_pendigits, random_canvas)
 
@@ -203,12 +203,18 @@ def preprocess_all(data_dir, limit=None, seed=0):
 def score(model, sets):
     """One model's accuracy on every set through every pipeline, and details for the shipped one."""
     table = {name: {} for name in PIPELINES}
+    blur = input_blur(model)
+    # canvas_to_mnist's last step is the blur the model asks for: apply it here.
+    sets = {set_name: (labels, {**images, SHIPPED: [None if x is None else preprocess.soften(x, blur)
+                                                    for x in images[SHIPPED]] if blur else images[SHIPPED]})
+            for set_name, (labels, images) in sets.items()}
     for set_name, (labels, images) in sets.items():
         for name in PIPELINES:
             table[name][set_name] = accuracy(predictions(model, images[name]), labels)
     labels, images = sets["pendigits"]
     predicted = predictions(model, images[SHIPPED])
     return {
+        "input_blur": blur,
         "pendigits_accuracy": table[SHIPPED]["pendigits"],
         "pendigits_per_digit": {str(d): accuracy(predicted[labels == d], labels[labels == d]) for d in range(10)},
         "pendigits_empty": int(np.sum(predicted == -1)),

@@ -128,3 +128,13 @@ def test_list_models_shows_shipped_then_saved(data_dir):
     save_model(new_network(PRESETS["seed"]), model_path("class demo"))
     names = list(list_models())
     assert names[:2] == ["default", "seed"] and names[-1] == "class demo"
+
+
+def test_input_blur_comes_from_the_models_recipe(saved):
+    from network.modelfile import input_blur
+    net, path = saved
+    assert input_blur(load_model(path)) == 0.0
+    save_model(net, path, {"config": {"input_blur": 0.7}})
+    assert input_blur(load_model(path)) == 0.7
+    save_model(net, path, {"config": {"input_blur": "lots"}})
+    assert input_blur(load_model(path)) == 0.0

@@ -291,3 +291,12 @@ def test_a_scribble_over_the_whole_black_canvas_is_ink_when_ink_is_known_light()
     ImageDraw.Draw(image).line(points, fill=(255, 255, 255, 255), width=30)
     result = canvas_to_mnist(np.asarray(image), ink="light")
     assert not result.empty and result.ink_fraction > 0.8
+
+
+def test_blur_softens_edges_but_keeps_the_ink_and_its_centre():
+    sharp = canvas_to_mnist(draw("7")).pixels
+    soft = canvas_to_mnist(draw("7"), blur=0.7).pixels
+    assert soft.dtype == np.float32 and 0 <= soft.min() and soft.max() <= 1
+    assert np.count_nonzero(soft > 0.05) > np.count_nonzero(sharp > 0.05)
+    assert abs(soft.sum() - sharp.sum()) < 0.1 * sharp.sum()
+    np.testing.assert_allclose(centre_of_mass(soft), centre_of_mass(sharp), atol=0.3)
