@@ -144,11 +144,13 @@ def mnist_pickle(arrays):
 
 
 def wheel_bytes(pickle_bytes):
-    compressed = gzip.compress(pickle_bytes, compresslevel=1)
+    """A wheel holding the pickle; byte-for-byte the same on every call (fixed
+    timestamps), so that checksums taken from one call match another."""
+    compressed = gzip.compress(pickle_bytes, compresslevel=1, mtime=0)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as wheel:
-        wheel.writestr("mnist/__init__.py", "")
-        wheel.writestr(data.WHEEL_PICKLE, compressed)
+        for name, content in (("mnist/__init__.py", b""), (data.WHEEL_PICKLE, compressed)):
+            wheel.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), content)
     return buffer.getvalue(), compressed
 
 
