@@ -10,13 +10,15 @@ from tests.drawn import STROKES
 pytestmark = pytest.mark.browser
 
 
-def canvas(page: Page):
-    return page.locator("[class*='st-key-canvas'] canvas.upper-canvas").first
+def canvas(page: Page, clears=0):
+    """The drawing surface; each Clear gives a new canvas, keyed canvas-<number of clears>."""
+    return page.locator(f".st-key-canvas-{clears} canvas.upper-canvas")
 
 
-def draw_with_mouse(page: Page, digit):
+def draw_with_mouse(page: Page, digit, clears=0):
     """Draw the digit's strokes (canvas coordinates) as a user would."""
-    box = canvas(page).bounding_box()
+    expect(canvas(page, clears)).to_be_visible(timeout=15_000)
+    box = canvas(page, clears).bounding_box()
     scale = box["width"] / 280
     for stroke in STROKES[digit]:
         x, y = stroke[0]
@@ -49,7 +51,7 @@ def test_drawn_digits_are_read_and_clear_resets(page: Page, app_url):
     page.locator(".st-key-clear-canvas button").click()
     expect(page.locator(".st-key-prediction")).to_contain_text("Draw a digit", timeout=15_000)
 
-    draw_with_mouse(page, 7)
+    draw_with_mouse(page, 7, clears=1)
     expect(page.locator(".st-key-prediction")).to_contain_text("I read a 7", timeout=15_000)
     assert predicted_digit(page) == 7
 
