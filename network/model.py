@@ -18,6 +18,8 @@ it), and all gradients in `grads`, so an optimiser step is a few whole-array
 operations whatever the architecture.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .activations import ACTIVATIONS, cross_entropy, softmax
@@ -119,6 +121,16 @@ def as_columns(images):
     return np.ascontiguousarray(flat.T, dtype=np.float32)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How a network read one image (see Network.explain)."""
+
+    probabilities: np.ndarray   # (10,)
+    digit: int
+    saliency: np.ndarray        # (28, 28)
+    activations: list           # (description, values) per hidden layer
+
+
 class Network:
     """A feed-forward network trained with softmax + cross-entropy."""
 
@@ -217,6 +229,14 @@ class Network:
         dZ[digit, 0] = 1
         dX = self.backward(dZ, need_input_grad=True)
         return dX[:, 0].reshape(28, 28)
+
+    def explain(self, image):
+        """Everything there is to show about how one image (28, 28) is read:
+        the probabilities, the digit, its saliency map and the hidden layers'
+        activations."""
+        probabilities = self.predict_proba(image[None])[0]
+        digit = int(probabilities.argmax())
+        return Reading(probabilities, digit, self.saliency(image, digit), self.hidden_activations(image))
 
     def describe(self):
         """A one-line architecture, e.g. '784-128-10 relu' or

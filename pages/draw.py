@@ -8,7 +8,7 @@ from network.drawings import count_drawings, save_drawing
 from network.modelfile import ModelFileError, input_blur
 from network.preprocess import canvas_to_mnist
 from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
-from pages.shared import LAST_DRAWING, load_chosen_model, model_choices
+from pages.shared import LAST_DRAWING, load_chosen_model, model_choices, model_lock
 
 CANVAS_SIZE = 280
 LOW_CONFIDENCE = 0.6    # below this top probability, say the network is unsure
@@ -32,8 +32,8 @@ def model_summary(net):
     return f"`{net.describe()}` · {net.n_params:,} parameters{accuracy}"
 
 
-def show_prediction(probabilities, drawing):
-    digit = int(probabilities.argmax())
+def show_prediction(reading, drawing):
+    probabilities, digit = reading.probabilities, reading.digit
     confidence = float(probabilities[digit])
     with st.container(key="prediction"):
         st.markdown(f"<div style='font-size:5rem;line-height:1;font-weight:700'>{digit}</div>",
@@ -47,7 +47,6 @@ def show_prediction(probabilities, drawing):
         st.warning(f"Low confidence: it could also be a {runner_up}. Try drawing it larger or more clearly.")
     chart = pd.DataFrame({"probability": probabilities}, index=[str(d) for d in range(10)])
     st.bar_chart(chart, height=220, x_label="digit", y_label="probability")
-    return digit
 
 
 def show_what_it_sees(drawing):
@@ -60,12 +59,12 @@ def show_what_it_sees(drawing):
         picture(column, image, 140, f"{title} ({image.shape[1]}x{image.shape[0]})")
 
 
-def show_why(net, pixels, digit):
+def show_why(reading, pixels):
     st.subheader("Why it decided")
     left, right = st.columns([1, 2])
-    picture(left, saliency_overlay(pixels, net.saliency(pixels, digit)), 196,
-            f"Saliency for {digit}: red pixels would raise its score if inked, blue would lower it")
-    for description, values in net.hidden_activations(pixels):
+    picture(left, saliency_overlay(pixels, reading.saliency), 196,
+            f"Saliency for {reading.digit}: red pixels would raise its score if inked, blue would lower it")
+    for description, values in reading.activations:
         if values.ndim == 3:  # conv feature maps
             maps = tile(scaled_grey(values), columns=8)
             picture(right, maps, min(560, maps.shape[1] * 5),
@@ -125,10 +124,11 @@ with right:
             st.info("Draw a digit in the black square, as large as you like, and I will guess which one it is.")
     else:
         st.session_state[LAST_DRAWING] = drawing.pixels
-        probabilities = net.predict_proba(drawing.pixels[None])[0]
-        digit = show_prediction(probabilities, drawing)
-        show_correction(drawing, canvas.image_bytes, digit, model_label)
+        with model_lock(str(choices[model_label])):
+            reading = net.explain(drawing.pixels)
+        show_prediction(reading, drawing)
+        show_correction(drawing, canvas.image_bytes, reading.digit, model_label)
 
 if drawing is not None and not drawing.empty:
     show_what_it_sees(drawing)
-    show_why(net, drawing.pixels, digit)
+    show_why(reading, drawing.pixels)

@@ -292,3 +292,13 @@ def test_bad_configs_are_refused_with_a_message(change):
 def test_config_json_round_trip():
     config = PRESETS["default"]
     assert TrainConfig.from_json(config.to_json()) == config
+
+
+def test_explain_gathers_what_the_draw_page_shows():
+    net = new_network(PRESETS["default"])
+    image = toy_digits(1)[0][0] / 255
+    reading = net.explain(image.astype(np.float32))
+    np.testing.assert_allclose(reading.probabilities, net.predict_proba(image[None])[0], rtol=1e-6)
+    assert reading.digit == int(reading.probabilities.argmax())
+    np.testing.assert_allclose(reading.saliency, net.saliency(image.astype(np.float32), reading.digit), rtol=1e-5)
+    assert [a.shape for _, a in reading.activations] == [(16, 24, 24), (32, 10, 10), (128,)]
