@@ -274,6 +274,10 @@ class TrainingWorker:
         if self._history and state != ABANDONED:  # nobody would look at an abandoned run's results
             self._publish_ending(EVALUATING, state, message)
             outcome = self._evaluate(data, state)
+            # The layers keep their last forward pass: a 2,000-image batch
+            # (~8 MB) after the evaluation.  Read one image so that a session's
+            # finished runs stay small.
+            self._net.predict_proba(self._grid.images[:1])
             with self._lock:
                 self._outcome = outcome
         return state, message

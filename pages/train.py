@@ -3,7 +3,7 @@
 Training never runs in this script: a worker thread per run (network/worker.py)
 takes the steps, and this page gathers the settings, starts, pauses and stops
 the worker, and redraws from the worker's snapshots in a fragment that reruns
-twice a second while the run lives.  The page never runs a network that is
+every second while the run lives.  The page never runs a network that is
 still training; the worker computes what the page shows about it.
 """
 
@@ -30,7 +30,10 @@ from network.worker import (ABANDONED, DIVERGED, EVALUATING, FAILED, FINISHED, M
                             STOPPED, WAITING, TrainingWorker)
 from pages.shared import LAST_DRAWING
 
-REFRESH_SECONDS = 0.5   # how often the live view redraws while a run lives
+# How often the live view redraws while a run lives.  Twice as often looked
+# livelier, but in a classroom the redraws then competed with the training
+# threads for Python's GIL and slowed every run down.
+REFRESH_SECONDS = 1.0
 STOP_WAIT = 1.0         # seconds Stop waits for the step in progress, to show the run stopped at once
 MAX_RUNS_KEPT = 6       # runs of a session kept for comparison (each holds its network)
 MAX_POINTS = 400        # points per curve per run: enough to see the noise, cheap to draw
@@ -448,7 +451,7 @@ def curves_spec(title, subtitle, x, colours, series, y, styles=None):
     """A Vega-Lite line chart of some curve columns (`series`), one line per
     run and column; `styles`: {channel: {column: style}} tells the columns apart.
 
-    Plain Vega-Lite rather than Altair: these charts are redrawn twice a
+    Plain Vega-Lite rather than Altair: these charts are redrawn every
     second, and Altair's schema checks cost far more than drawing them."""
     encoding = {
         "x": {"field": x, "type": "quantitative", "title": X_AXES[x]},
