@@ -18,6 +18,8 @@ def canvas(page: Page, clears=0):
 def draw_with_mouse(page: Page, digit, clears=0):
     """Draw the digit's strokes (canvas coordinates) as a user would."""
     expect(canvas(page, clears)).to_be_visible(timeout=15_000)
+    # A canvas that has just appeared may not listen to the mouse yet.
+    page.wait_for_timeout(1000)
     box = canvas(page, clears).bounding_box()
     scale = box["width"] / 280
     for stroke in STROKES[digit]:
