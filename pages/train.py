@@ -30,10 +30,12 @@ from network.worker import (ABANDONED, DIVERGED, EVALUATING, FAILED, FINISHED, M
                             STOPPED, WAITING, TrainingWorker)
 from pages.shared import LAST_DRAWING
 
-# How often the live view redraws while a run lives.  Twice as often looked
-# livelier, but in a classroom the redraws then competed with the training
-# threads for Python's GIL and slowed every run down.
+# How often the live view redraws while the network trains.  Every redraw
+# costs the server (a script thread, messages), and a classroom's redraws
+# compete with the training threads for Python's GIL: twice a second, or runs
+# waiting in line redrawing as often, slowed every run down many times over.
 REFRESH_SECONDS = 1.0
+IDLE_REFRESH_SECONDS = 3.0  # waiting in line or paused: only the queue position and the heartbeat
 STOP_WAIT = 1.0         # seconds Stop waits for the step in progress, to show the run stopped at once
 MAX_RUNS_KEPT = 6       # runs of a session kept for comparison (each holds its network)
 MAX_POINTS = 400        # points per curve per run: enough to see the noise, cheap to draw
@@ -566,7 +568,14 @@ def show_network_view(snap):
         show_drawing(view)
 
 
-def live_view(was_live):
+def refresh_every(snap):
+    """Seconds between redraws of the live view; None once the run is over."""
+    if snap is None or snap.ended:
+        return None
+    return REFRESH_SECONDS if snap.state in (RUNNING, EVALUATING) else IDLE_REFRESH_SECONDS
+
+
+def live_view(refresh):
     """Progress, learning curves and what the network sees, from the worker's
     latest snapshot (also the heartbeat that keeps the run alive)."""
     run = current_run()
@@ -576,8 +585,8 @@ def live_view(was_live):
                         "reads and its first layer's weights appear here and change as it learns.")
         return
     snap = run.worker.snapshot()
-    if was_live and snap.ended:
-        st.rerun()  # the whole page catches up: buttons, results, saving
+    if refresh_every(snap) != refresh:
+        st.rerun()  # the whole page catches up (buttons, results, saving) and sets the new pace
     run.worker.set_drawing(st.session_state.get(LAST_DRAWING))
     show_progress(run, snap)
     show_curves(run, snap)
@@ -781,7 +790,7 @@ with recipe_column:
 with buttons_column:
     control_buttons(preset, config, problem, data)
 run = current_run()
-live = run is not None and not run.worker.done
-st.fragment(run_every=REFRESH_SECONDS if live else None)(live_view)(live)
+refresh = refresh_every(run.worker.snapshot() if run else None)
+st.fragment(run_every=refresh)(live_view)(refresh)
 results_section()
 upload_section()
