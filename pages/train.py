@@ -30,11 +30,11 @@ from network.worker import (ABANDONED, DIVERGED, EVALUATING, FAILED, FINISHED, M
                             STOPPED, WAITING, TrainingWorker)
 from pages.shared import LAST_DRAWING
 
-# How often the live view redraws while the network trains.  Every redraw
-# costs the server (a script thread, messages), and a classroom's redraws
-# compete with the training threads for Python's GIL: twice a second, or runs
-# waiting in line redrawing as often, slowed every run down many times over.
-REFRESH_SECONDS = 1.0
+# How often the live view redraws.  Every redraw costs the server a script
+# thread and its messages, which compete with the training threads for
+# Python's GIL: with ten browser sessions, eight runs waiting in line that
+# redrew every second slowed the two training runs forty-fold.
+REFRESH_SECONDS = 1.0       # while the network trains
 IDLE_REFRESH_SECONDS = 3.0  # waiting in line or paused: only the queue position and the heartbeat
 STOP_WAIT = 1.0         # seconds Stop waits for the step in progress, to show the run stopped at once
 MAX_RUNS_KEPT = 6       # runs of a session kept for comparison (each holds its network)
