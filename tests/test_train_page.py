@@ -270,3 +270,11 @@ def test_a_classroom_shares_the_server_and_the_last_in_waits_in_line(data_dir):
     finally:
         for at in classroom:
             at.session_state["train_runs"][-1].worker.stop()
+
+
+def test_a_conv_network_shows_its_first_layer_filters(data_dir):
+    at = open_page()
+    at.radio(key="train-preset").set_value("custom").run()
+    at.text_input(key="train-conv").set_value("4x5").run()
+    train_tiny_run(at)
+    assert any("convolution filter looks for (5x5 weights)" in caption for caption in image_captions(at))
