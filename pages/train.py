@@ -292,9 +292,9 @@ def shared_mnist():
     """MNIST, obtained on first use with a progress bar; fetch_mnist keeps it
     in memory, read-only, for every session of the server.
 
-    Not pages.shared.cached_mnist: its st.cache_resource replays the progress
-    bar drawn into a block outside the cached function, so every session
-    after the first fails with CacheReplayClosureError."""
+    Not st.cache_resource: that would replay the progress bar into a block
+    drawn outside the cached function, and every session after the first
+    would fail with CacheReplayClosureError."""
     bar = st.empty()
 
     def show(fraction, message=""):
