@@ -17,12 +17,3 @@
 This package never imports Streamlit: the pages, the command line and the
 tests all use it the same way.
 """
-
-import numpy  # noqa: F401  (loads BLAS, so that the limit below reaches it)
-from threadpoolctl import threadpool_limits
-
-# One BLAS thread per matrix product.  The engine's matrices are small, and a
-# server runs several sessions' training at once: with OpenBLAS's own threads
-# on top, they spin against each other and a 0.2 ms product can take 30 ms.
-# (Measured with `python -m network bench`; see README, "Speed".)
-threadpool_limits(1, user_api="blas")

@@ -42,6 +42,8 @@ def validate_model_name(name):
     if "/" in name or "\\" in name or ".." in name or not NAME_PATTERN.fullmatch(name):
         raise ValueError("a model name is 1 to 64 letters, digits, spaces, '_', '-' or '.', "
                          "starting with a letter or digit (no '/', no '..')")
+    if name in SHIPPED:
+        raise ValueError(f"“{name}” is the name of a shipped model; choose another")
     return name
 
 

@@ -163,11 +163,10 @@ def train_steps(net, config, train_images, train_labels, dev_images=None, dev_la
     batch_size = n if full_batch else min(config.batch_size, n)
     per_epoch = steps_per_epoch(config, n)
     total = total_steps(config, n)
-    # Convert once: every step then only gathers its rows (full batch: one
-    # contiguous (784, N) matrix, which BLAS multiplies fastest).
-    rows = None if config.augment else train_images.reshape(n, 784).astype(np.float32) * np.float32(1 / 255)
-    if full_batch and rows is not None:
-        rows = np.ascontiguousarray(rows.T).T
+    # Full batch: convert every image once, to the contiguous (784, N) matrix
+    # BLAS multiplies fastest.  Mini-batches convert only their own images,
+    # so that a paused run does not hold a float copy of the whole set.
+    everything = as_columns(train_images) if full_batch and not config.augment else None
     has_dev = dev_labels is not None and len(dev_labels) > 0
 
     seconds = 0.0
@@ -184,7 +183,7 @@ def train_steps(net, config, train_images, train_labels, dev_images=None, dev_la
         if config.augment:
             X = as_columns(augment(train_images[idx], rng, config.augment))
         else:
-            X = rows.T if full_batch else rows[idx].T
+            X = everything if full_batch else as_columns(train_images[idx])
         labels = train_labels[idx]
 
         loss, batch_correct = net.gradient(X, labels, config.l2)

@@ -8,7 +8,7 @@ from network.drawings import count_drawings, save_drawing
 from network.modelfile import ModelFileError, input_blur
 from network.preprocess import canvas_to_mnist
 from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
-from pages.shared import LAST_DRAWING, load_chosen_model, model_choices, model_lock
+from pages import LAST_DRAWING, load_chosen_model, model_choices, model_lock
 
 CANVAS_SIZE = 280
 LOW_CONFIDENCE = 0.6    # below this top probability, say the network is unsure

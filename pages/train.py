@@ -22,13 +22,13 @@ from network.activations import ACTIVATIONS
 from network.augment import AUGMENTATIONS
 from network.data import TRAIN_SIZE, DataError, fetch_mnist, load_csv
 from network.model import INITS, build_layers
-from network.modelfile import SHIPPED, ModelFileError, load_model, model_path, save_model, validate_model_name
+from network.modelfile import ModelFileError, load_model, model_path, save_model, validate_model_name
 from network.optimizers import OPTIMIZERS, SCHEDULES
 from network.training import PRESETS, TrainConfig, total_steps
 from network.visualise import diverging, enlarge, tile
 from network.worker import (ABANDONED, DIVERGED, EVALUATING, FAILED, FINISHED, MAX_RUNNING, PAUSED, RUNNING,
                             STOPPED, WAITING, TrainingWorker)
-from pages.shared import LAST_DRAWING
+from pages import LAST_DRAWING
 
 # How often the live view redraws.  Every redraw costs the server a script
 # thread and its messages, which compete with the training threads for
@@ -701,8 +701,6 @@ def save_network(net, metadata, name, overwrite):
     """Save under a user's name in data/models/, or say why not."""
     try:
         name = validate_model_name(name)
-        if name in SHIPPED:
-            raise ValueError(f"“{name}” is the name of a shipped model; choose another")
         path = save_model(net, model_path(name), metadata, overwrite=overwrite)
     except FileExistsError:
         st.warning(f"A model named “{name}” exists already. Choose another name, or tick "

@@ -138,3 +138,9 @@ def test_input_blur_comes_from_the_models_recipe(saved):
     assert input_blur(load_model(path)) == 0.7
     save_model(net, path, {"config": {"input_blur": "lots"}})
     assert input_blur(load_model(path)) == 0.0
+
+
+def test_a_shipped_models_name_cannot_be_taken():
+    for name in ("default", "seed"):
+        with pytest.raises(ValueError, match="shipped"):
+            validate_model_name(name)

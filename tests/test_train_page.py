@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from network.modelfile import list_models, load_model
 from network.worker import MAX_RUNNING
-from pages.shared import LAST_DRAWING
+from pages import LAST_DRAWING
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
 
