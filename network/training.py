@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .augment import AUGMENTATIONS, augment
+from .data import fetch_mnist, load_csv, per_digit_subset, split_dev
 from .model import INITS, ACTIVATIONS, Network, architecture, as_columns
 from .optimizers import OPTIMIZERS, SCHEDULES, scheduled_lr
 
@@ -239,18 +240,20 @@ class TrainingData:
 def load_training_data(config, data="mnist", progress=None, log=None):
     """MNIST (obtained on first use) or a Kaggle-format CSV, split into
     train and dev as the config says."""
-    from .data import fetch_mnist, load_csv, per_digit_subset, split_dev
-
     if data == "mnist":
         mnist = fetch_mnist(progress=progress, log=log)
-        labelled, test, source = mnist.train, mnist.test, f"MNIST ({mnist.source})"
-    else:
-        labelled = load_csv(data)
-        test, source = None, labelled.source
+        return split_for_training(config, mnist.train, mnist.test, f"MNIST ({mnist.source})")
+    return split_for_training(config, load_csv(data))
+
+
+def split_for_training(config, labelled, test=None, source=""):
+    """TrainingData from digits already in memory: the config's dev/train
+    split and per-digit subset.  `labelled` is only read, so every session
+    of the app can share one MNIST."""
     dev, train = split_dev(labelled, config.dev_size, config.seed)
     if config.per_class:
         train = per_digit_subset(train, config.per_class, config.seed)
-    return TrainingData(train=train, dev=dev, test=test, source=source)
+    return TrainingData(train=train, dev=dev, test=test, source=source or labelled.source)
 
 
 def evaluate_run(net, data, history):

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Digits, per_digit_subset, split_dev
+from .data import Digits
 from .evaluation import evaluate
-from .training import TrainingData, TrainingDiverged, evaluate_run, new_network, run_metadata, train_steps
+from .training import TrainingDiverged, evaluate_run, new_network, run_metadata, split_for_training, train_steps
 
 # Two runs at once use this 2-core machine fully; a third would only make
 # every run slower (and BLAS threads thrash when they compete for cores).
@@ -92,16 +92,6 @@ class RunQueue:
 
 
 RUN_QUEUE = RunQueue(MAX_RUNNING)
-
-
-def training_data(config, labelled, test=None, source=""):
-    """TrainingData from digits already in memory (as load_training_data
-    builds it after loading): the config's dev/train split and per-digit subset.
-    `labelled` is only read, so every session can share one MNIST."""
-    dev, train = split_dev(labelled, config.dev_size, config.seed)
-    if config.per_class:
-        train = per_digit_subset(train, config.per_class, config.seed)
-    return TrainingData(train=train, dev=dev, test=test, source=source or labelled.source)
 
 
 def first_layer_images(net, limit=MAX_FIRST_LAYER):
@@ -262,7 +252,7 @@ class TrainingWorker:
         if not self._queue.enter(self, self._ending):
             return self._ending()
         self._set_state(RUNNING)
-        data = training_data(self.config, *self._inputs)
+        data = split_for_training(self.config, *self._inputs)
         self._inputs = None  # the split holds what training needs; let an uploaded CSV go
         shown = data.dev if len(data.dev) else data.train
         with self._lock:
