@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import image_captions
 from tests.drawn import canvas_state, draw_digit
 
 APP = str(Path(__file__).resolve().parent.parent / "pages" / "draw.py")
@@ -23,20 +24,6 @@ def draw(at, digit, **kwargs):
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def image_captions(at):
-    """Captions of every st.image on the page."""
-    found = []
-
-    def walk(node):
-        for child in getattr(node, "children", {}).values():
-            if type(child).__name__ == "Image":
-                found.append(child.proto.imgs[0].caption)
-            walk(child)
-
-    walk(at.main)
-    return found
 
 
 def prediction_text(at):

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from network.modelfile import list_models, load_model
 from network.worker import MAX_RUNNING
 from pages import LAST_DRAWING
+from tests.apptest import image_captions
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
 
@@ -57,20 +58,6 @@ def choose_tiny_custom_run(at, **settings):
         at.number_input(key=key).set_value(value)
     at.run()
     assert not at.exception, at.exception
-
-
-def image_captions(at):
-    """Captions of every st.image on the page."""
-    found = []
-
-    def walk(node):
-        for child in getattr(node, "children", {}).values():
-            if type(child).__name__ == "Image":
-                found.append(child.proto.imgs[0].caption)
-            walk(child)
-
-    walk(at.main)
-    return found
 
 
 def charts(at):
