@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import image_captions
 from tests.drawn import canvas_state, draw_digit
 
-APP = str(Path(__file__).resolve().parent.parent / "pages" / "draw.py")
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")  # the router opens the Draw page
 
 
 def run_app():
