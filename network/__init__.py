@@ -12,6 +12,9 @@
     modelfile.py    saving and loading models, safely
     data.py         MNIST on any machine, Kaggle-format CSVs
     preprocess.py   a canvas drawing -> an MNIST-style 28x28 image
+    visualise.py    pictures of weights, activations and saliency
+    drawings.py     drawings users labelled on the Draw page
+    bench.py        training speed against the machine's GEMM peak
     cli.py          python -m network train | evaluate | predict | bench | fetch
 
 This package never imports Streamlit: the pages, the command line and the
