@@ -19,8 +19,8 @@ from .data import DataError, fetch_mnist
 from .evaluation import evaluate
 from .modelfile import ModelFileError, input_blur, load_model, model_path, save_model, user_models_dir
 from .preprocess import PreprocessError, canvas_to_mnist, load_image
-from .training import (PRESETS, TrainingDiverged, evaluate_run, load_training_data, new_network, run_metadata,
-                       train_steps)
+from .training import (PRESETS, TrainingDiverged, evaluate_run, load_training_data, new_network, parse_conv,
+                       parse_widths, run_metadata, train_steps)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -51,8 +51,8 @@ def build_parser():
 
     train = commands.add_parser("train", help="train a network and save it")
     train.add_argument("--preset", choices=sorted(PRESETS), default="default")
-    train.add_argument("--hidden", type=_int_list, help="widths of the hidden layers, e.g. 256,128")
-    train.add_argument("--conv", type=_conv_list, help="conv blocks as FILTERSxKERNEL, e.g. 16x5,32x3 ('none' for an MLP)")
+    train.add_argument("--hidden", type=_argument(parse_widths), help="widths of the hidden layers, e.g. 256,128")
+    train.add_argument("--conv", type=_argument(parse_conv), help="conv blocks as FILTERSxKERNEL, e.g. 16x5,32x3 ('none' for an MLP)")
     train.add_argument("--activation", choices=["relu", "leaky_relu", "sigmoid", "tanh"])
     train.add_argument("--init", choices=["he", "xavier", "uniform"])
     train.add_argument("--optimizer", choices=["gd", "momentum", "adam"])
@@ -101,23 +101,14 @@ def build_parser():
 
 # -- argument types ----------------------------------------------------------
 
-def _int_list(text):
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
-    if not values or any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError("layer widths must be positive")
-    return values
-
-
-def _conv_list(text):
-    if text.strip().lower() == "none":
-        return ()
-    try:
-        return tuple(tuple(int(n) for n in block.lower().split("x")) for block in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected blocks like 16x5,32x3, got {text!r}") from None
+def _argument(parse):
+    """An argparse type from a parser that raises ValueError, keeping its message."""
+    def convert(text):
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    return convert
 
 
 def _batch_size(text):

@@ -77,6 +77,7 @@ class Adam:
 
 
 OPTIMIZERS = {"gd": GradientDescent, "momentum": Momentum, "adam": Adam}
+OPTIMIZER_NAMES = {"gd": "gradient descent", "momentum": "momentum", "adam": "Adam"}
 
 
 def scheduled_lr(base_lr, schedule, progress):

@@ -16,7 +16,7 @@ import numpy as np
 from .augment import AUGMENTATIONS, augment
 from .data import fetch_mnist, load_csv, per_digit_subset, split_dev
 from .model import INITS, ACTIVATIONS, Network, architecture, as_columns
-from .optimizers import OPTIMIZERS, SCHEDULES, scheduled_lr
+from .optimizers import OPTIMIZER_NAMES, OPTIMIZERS, SCHEDULES, scheduled_lr
 
 DIVERGED_LOSS = 100.0  # a start-of-training loss is ln(10) = 2.3
 
@@ -87,6 +87,19 @@ class TrainConfig:
         if problems:
             raise ValueError("; ".join(problems))
 
+    def describe(self):
+        """The recipe in one line, e.g. '784-128-10 relu · Adam lr 0.002 · batch 128 · 2 epochs'."""
+        dense = "-".join(str(w) for w in (*self.hidden, 10))
+        layers = (f"conv {', '.join(f'{f}x{k}' for f, k in self.conv)}, dense {dense}" if self.conv
+                  else f"784-{dense}")
+        batch = "full batch" if self.batch_size is None else f"batch {self.batch_size}"
+        length = _count(self.epochs, "epoch") if self.epochs else _count(self.iterations, "iteration")
+        extras = [f"{self.schedule} schedule" if self.schedule != "constant" else "",
+                  f"L2 {self.l2:g}" if self.l2 else "", f"dropout {self.dropout:g}" if self.dropout else "",
+                  "augmented" if self.augment else "", f"{self.per_class} per digit" if self.per_class else ""]
+        return " · ".join([f"{layers} {self.activation}", f"{OPTIMIZER_NAMES[self.optimizer]} lr {self.lr:g}",
+                           batch, length] + [e for e in extras if e])
+
     def to_json(self):
         return dataclasses.asdict(self)
 
@@ -100,6 +113,32 @@ class TrainConfig:
         if "conv" in data:
             data["conv"] = tuple(tuple(pair) for pair in data["conv"])
         return cls(**data)
+
+
+def _count(n, word):
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def parse_widths(text):
+    """Hidden layer widths as typed: '256, 128' -> (256, 128); '' -> () (no
+    hidden layer: a linear model).  ValueError with a readable message."""
+    try:
+        return tuple(int(part) for part in text.replace(",", " ").split())
+    except ValueError:
+        raise ValueError("hidden layers: write whole numbers separated by commas, e.g. 256, 128") from None
+
+
+def parse_conv(text):
+    """Conv blocks as typed: '16x5, 32x3' -> ((16, 5), (32, 3)); '' or 'none' -> ()."""
+    if text.strip().lower() == "none":
+        return ()
+    blocks = []
+    for block in filter(None, (part.strip().lower() for part in text.split(","))):
+        filters, x, kernel = block.partition("x")
+        if not (x and filters.strip().isdigit() and kernel.strip().isdigit()):
+            raise ValueError("conv blocks: write FILTERSxKERNEL separated by commas, e.g. 16x5, 32x3")
+        blocks.append((int(filters), int(kernel)))
+    return tuple(blocks)
 
 
 PRESETS = {

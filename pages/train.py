@@ -23,8 +23,8 @@ from network.augment import AUGMENTATIONS
 from network.data import TRAIN_SIZE, DataError, fetch_mnist, load_csv
 from network.model import INITS, build_layers
 from network.modelfile import ModelFileError, load_model, model_path, save_model, validate_model_name
-from network.optimizers import OPTIMIZERS, SCHEDULES
-from network.training import PRESETS, TrainConfig, total_steps
+from network.optimizers import OPTIMIZER_NAMES, OPTIMIZERS, SCHEDULES
+from network.training import PRESETS, TrainConfig, parse_conv, parse_widths, total_steps
 from network.visualise import diverging, enlarge, tile
 from network.worker import (ABANDONED, DIVERGED, EVALUATING, FAILED, FINISHED, MAX_RUNNING, PAUSED, RUNNING,
                             STOPPED, WAITING, TrainingWorker)
@@ -57,7 +57,6 @@ PRESET_NOTES = {
                "a few minutes, more while other runs share the server.",
     "custom": "Every setting is yours: they appear below.",
 }
-OPTIMIZER_NAMES = {"gd": "gradient descent", "momentum": "momentum", "adam": "Adam"}
 BATCH_SIZES = [1, 8, 16, 32, 64, 128, 256, 512, 1024, "full"]
 MNIST, CSV = "MNIST", "My CSV file"
 X_AXES = {"epoch": "Epochs", "step": "Steps", "seconds": "Seconds of training"}
@@ -90,43 +89,6 @@ def current_run():
 
 
 # -- settings -----------------------------------------------------------------
-
-def plural(n, word):
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def describe_config(config):
-    """A recipe in one line, e.g. '784-128-10 relu · Adam lr 0.002 · batch 128 · 2 epochs'."""
-    dense = "-".join(str(w) for w in (*config.hidden, 10))
-    layers = (f"conv {', '.join(f'{f}x{k}' for f, k in config.conv)}, dense {dense}" if config.conv
-              else f"784-{dense}")
-    batch = "full batch" if config.batch_size is None else f"batch {config.batch_size}"
-    length = plural(config.epochs, "epoch") if config.epochs else plural(config.iterations, "iteration")
-    extras = [f"{config.schedule} schedule" if config.schedule != "constant" else "",
-              f"L2 {config.l2:g}" if config.l2 else "", f"dropout {config.dropout:g}" if config.dropout else "",
-              "augmented" if config.augment else "", f"{config.per_class} per digit" if config.per_class else ""]
-    return " · ".join([f"{layers} {config.activation}", f"{OPTIMIZER_NAMES[config.optimizer]} lr {config.lr:g}",
-                       batch, length] + [e for e in extras if e])
-
-
-def parse_numbers(text, what, example):
-    """Whole numbers separated by commas; ValueError naming the setting."""
-    try:
-        return tuple(int(part) for part in text.replace(",", " ").split())
-    except ValueError:
-        raise ValueError(f"{what}: write whole numbers separated by commas, e.g. {example}") from None
-
-
-def parse_conv(text):
-    """'16x5, 32x3' -> ((16, 5), (32, 3))."""
-    blocks = []
-    for block in filter(None, (part.strip().lower() for part in text.split(","))):
-        filters, x, kernel = block.partition("x")
-        if not (x and filters.strip().isdigit() and kernel.strip().isdigit()):
-            raise ValueError("conv blocks: write FILTERSxKERNEL separated by commas, e.g. 16x5, 32x3")
-        blocks.append((int(filters), int(kernel)))
-    return tuple(blocks)
-
 
 def custom_config(data_size):
     """The Custom recipe's controls, as a TrainConfig; ValueError for settings that do not parse."""
@@ -199,7 +161,7 @@ def custom_config(data_size):
             help="Fixes the starting weights, the dev split and the order of the batches: the same seed and "
                  "settings train the same network; another seed shows how much luck is involved.")
     config = TrainConfig(
-        hidden=parse_numbers(hidden, "hidden layers", "256, 128"), conv=parse_conv(conv), activation=activation,
+        hidden=parse_widths(hidden), conv=parse_conv(conv), activation=activation,
         init=init, optimizer=optimizer, lr=float(lr), schedule=schedule,
         batch_size=None if batch == "full" else batch, epochs=length if unit == "epochs" else None,
         iterations=length if unit == "iterations" else None, l2=float(l2), dropout=float(dropout),
@@ -283,7 +245,7 @@ def show_recipe(config, problem):
     if problem:
         st.error(f"Please change a setting: {problem}")
     elif config is not None:
-        st.caption(f"`{describe_config(config)}` · {config.dev_size:,} dev images")
+        st.caption(f"`{config.describe()}` · {config.dev_size:,} dev images")
 
 
 # -- starting and steering a run ------------------------------------------------
@@ -326,7 +288,7 @@ def start_run(preset, config, data):
     if runs:
         runs[-1].worker.stop()  # never two runs per session
     number = runs[-1].number + 1 if runs else 1
-    label = f"Run {number} · {PRESET_NAMES[preset]} · {describe_config(config)}"
+    label = f"Run {number} · {PRESET_NAMES[preset]} · {config.describe()}"
     runs.append(Run(number, label, config, worker.start()))
     del runs[:-MAX_RUNS_KEPT]
     st.rerun()

@@ -302,3 +302,14 @@ def test_explain_gathers_what_the_draw_page_shows():
     assert reading.digit == int(reading.probabilities.argmax())
     np.testing.assert_allclose(reading.saliency, net.saliency(image.astype(np.float32), reading.digit), rtol=1e-5)
     assert [a.shape for _, a in reading.activations] == [(16, 24, 24), (32, 10, 10), (128,)]
+
+
+def test_recipes_parse_and_describe_themselves():
+    from network.training import parse_conv, parse_widths
+    assert parse_widths("256, 128") == (256, 128) and parse_widths("") == ()
+    assert parse_conv("16x5, 32X3") == ((16, 5), (32, 3)) and parse_conv("none") == ()
+    for bad, parse in (("12,x", parse_widths), ("16x", parse_conv), ("5", parse_conv)):
+        with pytest.raises(ValueError):
+            parse(bad)
+    assert PRESETS["fast"].describe() == "784-128-10 relu · Adam lr 0.002 · batch 128 · 2 epochs"
+    assert PRESETS["seed"].describe() == "784-10-10 relu · gradient descent lr 0.1 · full batch · 500 iterations"
