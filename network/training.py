@@ -151,7 +151,7 @@ PRESETS = {
                         dev_size=5000, eval_every=100),
     # The shipped model (models/default.npz).
     "default": TrainConfig(hidden=(128,), conv=((16, 5), (32, 3)), optimizer="adam", lr=0.002,
-                           schedule="cosine", batch_size=128, epochs=20, dropout=0.25,
+                           schedule="cosine", batch_size=128, epochs=30, dropout=0.25,
                            augment=AUGMENTATIONS, dev_size=5000, input_blur=0.7),
 }
 
