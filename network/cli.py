@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .augment import AUGMENTATIONS
-from .data import DataError, fetch_mnist
+from .data import DataError, fetch_mnist, load_csv
 from .evaluation import evaluate
 from .modelfile import ModelFileError, input_blur, load_model, model_path, save_model, user_models_dir
 from .preprocess import PreprocessError, canvas_to_mnist, load_image
@@ -185,9 +185,8 @@ def run_evaluate(args):
     if args.data == "mnist-test":
         test = fetch_mnist(log=None if args.json else lambda m: print(m, file=sys.stderr)).test
     else:
-        from .data import load_csv
         test = load_csv(Path(args.data))
-    report = evaluate(net, test.images, test.labels)
+    report = evaluate(net.predict_proba(test.images), test.labels)
     if args.json:
         print(json.dumps({"model": args.model, "data": test.source, **report}))
         return

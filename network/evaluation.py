@@ -10,11 +10,10 @@ def confusion_matrix(labels, predictions, n_classes=10):
     return counts
 
 
-def evaluate(net, images, labels, n_wrong=0):
-    """Accuracy, per-class accuracy and the confusion matrix, as plain
-    Python numbers; with n_wrong > 0 also the indices of the n_wrong most
-    confidently wrong images."""
-    probabilities = net.predict_proba(images)
+def evaluate(probabilities, labels, n_wrong=0):
+    """Accuracy, per-class accuracy and the confusion matrix of a network's
+    probabilities (m, 10) for labelled images, as plain Python numbers; with
+    n_wrong > 0 also the indices of the n_wrong most confidently wrong images."""
     predictions = probabilities.argmax(axis=1)
     counts = confusion_matrix(labels, predictions)
     per_class = counts.diagonal() / np.maximum(counts.sum(axis=1), 1)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .data import data_dir
 from .model import ArchitectureError, Network
 
 FORMAT = "digits-network"
@@ -48,7 +49,6 @@ def validate_model_name(name):
 
 
 def user_models_dir():
-    from .data import data_dir
     return data_dir() / "models"
 
 

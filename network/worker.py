@@ -350,6 +350,7 @@ class TrainingWorker:
         result = evaluate_run(self._net, data, history)
         metadata = run_metadata(self.config, data, history, result)
         metadata["ended"] = state
-        evaluation = evaluate(self._net, held_out.images, held_out.labels, n_wrong=N_WRONG) if len(held_out) else None
+        probabilities = self._net.predict_proba(held_out.images)
+        evaluation = evaluate(probabilities, held_out.labels, n_wrong=N_WRONG) if len(held_out) else None
         return Outcome(result=result, evaluation=evaluation, held_out=held_out, held_out_name=name,
-                       probabilities=self._net.predict_proba(held_out.images), metadata=metadata)
+                       probabilities=probabilities, metadata=metadata)
