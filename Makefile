@@ -1,19 +1,20 @@
 # The two commands of the README:
 #   make app    install what the app needs (once) and start it
 #   make test   install what the tests need (once, Chromium too where apt-get
-#               and root allow) and run every test
-# Everything goes into .venv; nothing is installed system-wide but Chromium.
+#               and PostgreSQL where apt-get and root allow) and run every test
+# Everything goes into .venv; nothing is installed system-wide but Chromium
+# and PostgreSQL (whose tests start a throwaway server of their own).
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: app test bench chromium
+.PHONY: app test bench chromium postgresql
 
 app: $(VENV)/.app-installed
 	$(PY) -m streamlit run streamlit_app.py
 
-test: $(VENV)/.test-installed chromium
+test: $(VENV)/.test-installed chromium postgresql
 	$(PY) -m pytest
 
 bench: $(VENV)/.app-installed
@@ -35,3 +36,12 @@ chromium:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
 	      || echo "Could not install Chromium: the browser tests will be skipped"; \
 	  else echo "Chromium not found: the browser tests will be skipped (apt-get install chromium)"; fi; }
+
+# The store's tests run on SQLite and on a throwaway PostgreSQL server (Debian's
+# binaries; the tests start their own); where it cannot be installed they skip.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; } \
+	      || echo "Could not install PostgreSQL: its store tests will be skipped"; \
+	  else echo "PostgreSQL not found: its store tests will be skipped (apt-get install postgresql)"; fi; }

@@ -13,7 +13,9 @@
     data.py         MNIST on any machine, Kaggle-format CSVs
     preprocess.py   a canvas drawing -> an MNIST-style 28x28 image
     visualise.py    pictures of weights, activations and saliency
-    drawings.py     drawings users labelled on the Draw page
+    store.py        classes and labelled drawings, kept in a database
+    database.py     the database under the store: SQLite or PostgreSQL
+    drawings.py     the drawings of earlier versions, imported into the store
     bench.py        training speed against the machine's GEMM peak
     cli.py          python -m network train | evaluate | predict | bench | fetch
 

@@ -1,79 +1,60 @@
-"""Drawings users have labelled ("Was I wrong?"), kept for later training.
+"""The "Was I wrong?" drawings of earlier versions, moved into the store.
 
-data/drawings/ holds, per drawing, its 28x28 network input and the raw
-canvas as PNG files, plus one line in index.csv.  Nothing is ever rewritten:
-files are written to a temporary name and renamed into place, and each
-index line is appended with a single write, so a crash loses at most the
-drawing being saved.
+Before the store, data/drawings/ held per drawing its 28x28 network input
+and raw canvas as PNG files, plus one line in index.csv.  The first time a
+store is opened they are imported, in one transaction, and the store
+remembers it, so that a drawing a teacher later removes never comes back.
+The files are left where they are.
 """
 
 import csv
-import io
-import os
-import secrets
-import tempfile
-import threading
-from datetime import datetime, timezone
+from datetime import datetime
 
 import numpy as np
 from PIL import Image
 
-from .data import data_dir
+from .store import encode_canvas, encode_pixels
 
-INDEX_FIELDS = ["id", "label", "predicted", "model", "created"]
-_index_lock = threading.Lock()
-
-
-def drawings_dir():
-    return data_dir() / "drawings"
+IMPORTED = "imported data/drawings"   # the settings row that says it was done
 
 
-def save_drawing(pixels, raw_png, label, predicted, model):
-    """Store one labelled drawing; returns how many are stored now."""
-    if not 0 <= int(label) <= 9:
-        raise ValueError("the label must be a digit 0-9")
-    folder = drawings_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    created = datetime.now(timezone.utc)
-    drawing_id = f"{created:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-    small = Image.fromarray((np.clip(pixels, 0, 1) * 255).round().astype(np.uint8))
-    _write_atomically(folder / f"{drawing_id}-28x28.png", _png_bytes(small))
-    if raw_png:
-        _write_atomically(folder / f"{drawing_id}-canvas.png", raw_png)
-    line = io.StringIO()
-    csv.writer(line).writerow([drawing_id, int(label), int(predicted), model, created.isoformat(timespec="seconds")])
+def import_drawings(store, folder):
+    """Import index.csv's drawings once; returns how many (0 if done before)."""
     index = folder / "index.csv"
-    with _index_lock:
-        new = not index.exists()
-        fd = os.open(index, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, ((",".join(INDEX_FIELDS) + "\n") if new else "").encode() + line.getvalue().encode())
-        finally:
-            os.close(fd)
-    return count_drawings()
-
-
-def count_drawings():
-    index = drawings_dir() / "index.csv"
     if not index.exists():
         return 0
-    with index.open(newline="") as f:
-        return max(0, sum(1 for _ in csv.reader(f)) - 1)
+    with store.db.transaction(write=True) as cursor:
+        if cursor.one("SELECT 1 FROM settings WHERE name = ?", (IMPORTED,)):
+            return 0
+        count = 0
+        with index.open(newline="") as f:
+            for row in csv.DictReader(f):
+                pixels = _read_image(folder / f"{row['id']}-28x28.png")
+                if pixels is None or pixels.shape != (28, 28):
+                    continue   # written by a crash halfway: the line came after the file, so rare
+                canvas = _read_image(folder / f"{row['id']}-canvas.png")
+                try:
+                    values = (int(row["label"]), int(row["predicted"]), row["model"], encode_pixels(pixels / 255),
+                              None if canvas is None else encode_canvas(canvas.astype(np.uint8)),
+                              datetime.fromisoformat(row["created"]).timestamp(), row["id"])
+                except (KeyError, TypeError, ValueError):
+                    continue   # a line cut short by a crash
+                if not (0 <= values[0] <= 9 and 0 <= values[1] <= 9):
+                    continue
+                cursor.execute(
+                    "INSERT INTO drawings (label, label_source, predicted, model, pixels, canvas_png, created, "
+                    "legacy_id) VALUES (?, 'correction', ?, ?, ?, ?, ?, ?) ON CONFLICT (legacy_id) DO NOTHING",
+                    values)
+                count += 1
+        cursor.execute("INSERT INTO settings (name, value) VALUES (?, ?)", (IMPORTED, str(count)))
+    return count
 
 
-def _png_bytes(image):
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _write_atomically(path, data):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _read_image(path):
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        with Image.open(path) as image:
+            if image.width * image.height > 1024 * 1024:
+                return None
+            return np.asarray(image.convert("L"), dtype=np.float32)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None

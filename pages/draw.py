@@ -4,9 +4,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from network.drawings import count_drawings, save_drawing
+from network.database import DatabaseError
 from network.modelfile import ModelFileError, input_blur
 from network.preprocess import canvas_to_mnist
+from network.store import StoreError, open_store
 from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
 from pages import LAST_DRAWING, load_chosen_model, model_choices, model_lock
 
@@ -75,20 +76,20 @@ def show_why(reading, pixels):
                     f"{description}: {values.size} hidden units (bright = active)")
 
 
-def show_correction(drawing, raw_png, digit, model_label):
+def show_correction(drawing, image_data, reading, model_label):
     with st.container(key="correction"):
         st.markdown("**Was I wrong?** Pick the right digit and the drawing is kept to train on later.")
         label = st.pills("Right digit", list(range(10)), key="correct-digit", label_visibility="collapsed")
-        if st.button("Save the right digit", key="save-correction", disabled=label is None):
-            try:
-                count = save_drawing(drawing.pixels, raw_png, label, digit, model_label)
+        try:
+            store = open_store()
+            if st.button("Save the right digit", key="save-correction", disabled=label is None):
+                store.add_drawing(drawing.pixels, label, "correction", predicted=reading.digit,
+                                  confidence=reading.probabilities[reading.digit], model=model_label,
+                                  canvas=image_data)
                 st.success(f"Thank you! Saved as a {label}.")
-            except (OSError, ValueError) as error:
-                st.error(f"Could not save the drawing: {error}")
-                count = count_drawings()
-        else:
-            count = count_drawings()
-        st.caption(f"Drawings saved: {count}")
+            st.caption(f"Drawings saved: {store.count_drawings()}")
+        except (StoreError, DatabaseError) as error:
+            st.error(f"Could not save the drawing: {error}")
 
 
 st.title("Draw a digit")
@@ -127,7 +128,7 @@ with right:
         with model_lock(str(choices[model_label])):
             reading = net.explain(drawing.pixels)
         show_prediction(reading, drawing)
-        show_correction(drawing, canvas.image_bytes, reading.digit, model_label)
+        show_correction(drawing, canvas.image_data, reading, model_label)
 
 if drawing is not None and not drawing.empty:
     show_what_it_sees(drawing)

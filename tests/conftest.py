@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -91,3 +92,53 @@ def browser_type_launch_args():
     if not CHROMIUM.exists() and not shutil.which("chromium"):
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server in a temporary folder, reached by its
+    Unix socket there; yields a function giving the URL of a new, empty
+    database.  Skips where PostgreSQL is not installed."""
+    initdb = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not initdb:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; `make test` does it as root)")
+    bin_dir = initdb[-1].parent
+    try:
+        import psycopg
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install -r requirements.txt)")
+    folder = Path(tempfile.mkdtemp(prefix="network-pg-"))
+    as_postgres = []
+    if os.geteuid() == 0:   # initdb refuses to run as root
+        shutil.chown(folder, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    try:
+        subprocess.run(as_postgres + [str(bin_dir / "initdb"), "-D", str(folder / "db"), "-A", "trust", "-U", "app"],
+                       check=True, capture_output=True)
+        subprocess.run(as_postgres + [str(bin_dir / "pg_ctl"), "-D", str(folder / "db"), "-l", str(folder / "log"),
+                                      "-o", f"-p {port} -k {folder} -c listen_addresses=''", "-w", "start"],
+                       check=True, capture_output=True)
+    except subprocess.CalledProcessError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip(f"could not start a PostgreSQL server: {error.stderr.decode(errors='replace')[-300:]}")
+    databases = iter(range(1_000_000))
+
+    def new_database():
+        name = f"test{next(databases)}"
+        with psycopg.connect(host=str(folder), port=port, user="app", dbname="postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return f"postgresql://app@/{name}?host={folder}&port={port}"
+
+    yield new_database
+    subprocess.run(as_postgres + [str(bin_dir / "pg_ctl"), "-D", str(folder / "db"), "-m", "immediate", "stop"],
+                   capture_output=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_location(request, tmp_path):
+    """Where a test's store lives: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite3")
+    return request.getfixturevalue("postgres_server")()
