@@ -1,4 +1,4 @@
-"""The command line: python -m network train | evaluate | predict | bench | fetch.
+"""The command line: python -m network train | evaluate | predict | bench | fetch | class.
 
 Every command exits 0 on success and 2 on bad arguments or input, with a
 one-line message on stderr.  With --json, output is one JSON object per line.
@@ -15,10 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from .augment import AUGMENTATIONS
+from .classroom import parse_duration, write_csv
 from .data import DataError, fetch_mnist, load_csv
+from .database import DatabaseError
 from .evaluation import evaluate
 from .modelfile import ModelFileError, input_blur, load_model, model_path, save_model, user_models_dir
 from .preprocess import PreprocessError, canvas_to_mnist, load_image
+from .store import StoreError, open_store
 from .training import (PRESETS, TrainingDiverged, evaluate_run, load_training_data, new_network, parse_conv,
                        parse_widths, run_metadata, train_steps)
 
@@ -37,7 +40,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
-    except (UsageError, DataError, ModelFileError, PreprocessError, ValueError, OSError) as error:
+    except (UsageError, DataError, ModelFileError, PreprocessError, StoreError, DatabaseError, ValueError,
+            OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -96,6 +100,20 @@ def build_parser():
     fetch = commands.add_parser("fetch", help="obtain MNIST and cache it in data/")
     fetch.add_argument("--json", action="store_true")
     fetch.set_defaults(run=run_fetch)
+
+    classes = commands.add_parser("class", help="a class's drawings: export them, purge old classes")
+    class_commands = classes.add_subparsers(dest="class_command", required=True)
+    export = class_commands.add_parser("export", help="a class's drawings as a Kaggle-format CSV")
+    export.add_argument("code", help="the class code, e.g. K7Q2")
+    export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+    export.add_argument("--details", action="store_true",
+                        help="add columns after the pixels: writer, source, predicted, confidence")
+    export.set_defaults(run=run_class_export)
+    purge = class_commands.add_parser("purge", help="delete classes without activity for a while")
+    purge.add_argument("--older-than", type=_argument(parse_duration), required=True, metavar="AGE",
+                       help="e.g. 30d, 12h")
+    purge.add_argument("--json", action="store_true")
+    purge.set_defaults(run=run_class_purge)
     return parser
 
 
@@ -241,6 +259,25 @@ def run_fetch(args):
     else:
         print(f"\nMNIST ready: {len(mnist.train):,} training and {len(mnist.test):,} test images "
               f"from {mnist.source} ({seconds:.1f} s)")
+
+
+def run_class_export(args):
+    store = open_store()
+    info = store.find_class(args.code)
+    drawings = store.drawings(info.code)
+    tmp = args.out.with_name(f".{args.out.name}.tmp")
+    with tmp.open("w", newline="") as f:
+        write_csv(drawings, f, details=args.details)
+    tmp.replace(args.out)
+    print(f"{len(drawings)} drawings of class {info.code} -> {args.out}", file=sys.stderr)
+
+
+def run_class_purge(args):
+    codes = open_store().purge(args.older_than)
+    if args.json:
+        print(json.dumps({"purged": codes}))
+    else:
+        print(f"purged {len(codes)} classes" + (f": {', '.join(codes)}" if codes else ""))
 
 
 def resolve_model(name_or_path):
