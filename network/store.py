@@ -159,7 +159,9 @@ class Store:
     def counts(self, code):
         """(students, drawings) in a class."""
         with self.db.transaction() as cursor:
-            students = cursor.one("SELECT count(*) FROM students WHERE class_code = ?", (code,))[0]
+            students = cursor.one("SELECT count(*) FROM (SELECT student FROM students WHERE class_code = ? UNION "
+                                  "SELECT student FROM drawings WHERE class_code = ? AND student != '') AS s",
+                                  (code, code))[0]
             drawings = cursor.one("SELECT count(*) FROM drawings WHERE class_code = ?", (code,))[0]
         return students, drawings
 
@@ -196,6 +198,22 @@ class Store:
                 "INSERT INTO drawings (class_code, student, label, label_source, predicted, confidence, model, "
                 "pixels, canvas_png, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", row)[0]
 
+    def redraw(self, drawing_id, student, pixels, predicted=None, confidence=None, model="", canvas=None,
+               now=None):
+        """A student's drawing, drawn on (each stroke): same id and label, new
+        pixels and reading.  False if it is gone (the teacher removed it) or
+        its class has closed: nothing is then stored."""
+        values = (encode_pixels(pixels), None if canvas is None else encode_canvas(canvas),
+                  None if predicted is None else _digit(predicted, "reading"),
+                  None if confidence is None else float(confidence), str(model)[:200],
+                  time.time() if now is None else now, int(drawing_id), _student(student))
+        with self.db.transaction(write=True) as cursor:
+            changed = cursor.execute(
+                "UPDATE drawings SET pixels = ?, canvas_png = ?, predicted = ?, confidence = ?, model = ?, "
+                "created = ? WHERE id = ? AND student = ? AND student != '' "
+                "AND class_code IN (SELECT code FROM classes WHERE closed IS NULL)", values).rowcount
+        return changed > 0
+
     def count_drawings(self, class_code=None):
         """Drawings in a class, or outside any class when class_code is None."""
         with self.db.transaction() as cursor:
@@ -203,11 +221,17 @@ class Store:
                 return cursor.one("SELECT count(*) FROM drawings WHERE class_code IS NULL")[0]
             return cursor.one("SELECT count(*) FROM drawings WHERE class_code = ?", (class_code,))[0]
 
-    def drawings(self, class_code=None, after_id=0, latest=None):
+    def drawings(self, class_code=None, after_id=0, latest=None, ids=None):
         """A class's drawings (or those outside any class), oldest first;
-        only those after `after_id`, or only the `latest` few."""
+        only those after `after_id`, only the `latest` few, or only `ids`."""
         where = "class_code IS NULL" if class_code is None else "class_code = ?"
         params = () if class_code is None else (class_code,)
+        if ids is not None:
+            ids = [int(i) for i in ids][:1000]
+            if not ids:
+                return []
+            where += f" AND id IN ({', '.join('?' * len(ids))})"
+            params += tuple(ids)
         sql = (f"SELECT id, label, label_source, predicted, confidence, model, student, created, pixels "
                f"FROM drawings WHERE {where} AND id > ? ORDER BY id")
         params += (int(after_id),)
@@ -218,6 +242,12 @@ class Store:
             rows = cursor.all(sql, params)
         found = [Drawing(*row[:8], pixels=decode_pixels(row[8])) for row in rows]
         return sorted(found, key=lambda d: d.id)
+
+    def versions(self, class_code):
+        """{id: time of its last stroke} of a class's drawings: cheap to ask
+        every few seconds, it says which drawings are new, redrawn or gone."""
+        with self.db.transaction() as cursor:
+            return dict(cursor.all("SELECT id, created FROM drawings WHERE class_code = ?", (class_code,)))
 
     def canvas_png(self, drawing_id):
         with self.db.transaction() as cursor:

@@ -10,6 +10,7 @@ from network.preprocess import canvas_to_mnist
 from network.store import StoreError, open_store
 from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
 from pages import LAST_DRAWING, load_chosen_model, model_choices, model_lock
+from ui.classroom import class_bar, correction_place, keep_prompted, next_prompt, show_prompt
 
 CANVAS_SIZE = 280
 LOW_CONFIDENCE = 0.6    # below this top probability, say the network is unsure
@@ -19,6 +20,7 @@ SCRIBBLE = 0.35         # ink covering more than this share of the canvas
 def clear_canvas():
     # The canvas keeps its drawing per key: a new key is a blank canvas.
     st.session_state.canvas_round = st.session_state.get("canvas_round", 0) + 1
+    next_prompt()
 
 
 def picture(place, image, width, caption):
@@ -83,11 +85,12 @@ def show_correction(drawing, image_data, reading, model_label):
         try:
             store = open_store()
             if st.button("Save the right digit", key="save-correction", disabled=label is None):
+                class_code, student = correction_place()
                 store.add_drawing(drawing.pixels, label, "correction", predicted=reading.digit,
                                   confidence=reading.probabilities[reading.digit], model=model_label,
-                                  canvas=image_data)
+                                  canvas=image_data, class_code=class_code, student=student)
                 st.success(f"Thank you! Saved as a {label}.")
-            st.caption(f"Drawings saved: {store.count_drawings()}")
+            st.caption(f"Drawings saved: {store.count_drawings(correction_place()[0])}")
         except (StoreError, DatabaseError) as error:
             st.error(f"Could not save the drawing: {error}")
 
@@ -102,6 +105,7 @@ if not choices:
     st.stop()
 pad, right = st.columns([1, 1.4], gap="large")
 with pad:
+    class_code = class_bar()
     model_label = st.selectbox("Model", list(choices), key="model-picker",
                                help="Which trained network reads your drawing. Models saved on the Train page "
                                     "appear here.")
@@ -112,6 +116,7 @@ with pad:
         st.stop()
     st.markdown(model_summary(net))
     pen = st.slider("Pen width", 6, 40, 18, help="Thicker or thinner strokes: the preprocessing evens them out.")
+    prompted = show_prompt(class_code)
     canvas = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000",
                        width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
                        key=f"canvas-{st.session_state.get('canvas_round', 0)}")
@@ -128,7 +133,10 @@ with right:
         with model_lock(str(choices[model_label])):
             reading = net.explain(drawing.pixels)
         show_prediction(reading, drawing)
-        show_correction(drawing, canvas.image_data, reading, model_label)
+        if prompted is None:
+            show_correction(drawing, canvas.image_data, reading, model_label)
+        else:
+            keep_prompted(class_code, prompted, drawing, canvas.image_data, reading, model_label)
 
 if drawing is not None and not drawing.empty:
     show_what_it_sees(drawing)

@@ -1,0 +1,172 @@
+"""The Class page and the Draw page's class mode, through Streamlit's AppTest."""
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from network.store import open_store
+from tests.apptest import image_captions
+from tests.drawn import STROKES, canvas_state, draw_digit
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+def class_page(token=None):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/class.py")
+    if token is not None:
+        at.query_params["teacher"] = token
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def draw_page(code=None):
+    at = AppTest.from_file(APP, default_timeout=60)
+    if code is not None:
+        at.query_params["class"] = code
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at):
+    return " ".join(m.value for m in at.markdown)
+
+
+def asked_digit(at):
+    found = re.search(r"Draw a (\d)", texts(at))
+    return int(found.group(1)) if found else None
+
+
+def draw(at, digit):
+    at.session_state[f"canvas-{at.session_state['canvas_round'] if 'canvas_round' in at.session_state else 0}"] = \
+        canvas_state(draw_digit(digit))
+    at.run()
+    assert not at.exception, at.exception
+
+
+@pytest.fixture
+def a_class(data_dir):
+    code, token = open_store().open_class()
+    return code, token
+
+
+def test_opening_a_class_gives_a_code_a_qr_code_and_a_teacher_link(data_dir):
+    at = class_page()
+    assert at.title[0].value == "Class"
+    at.button(key="class-open").click().run()
+    assert not at.exception and not at.error
+    token = at.query_params["teacher"]
+    token = token[0] if isinstance(token, list) else token
+    info = open_store().teacher_class(token)
+    assert len(info.code) == 4 and info.code in texts(at)
+    assert "0 drawings" in texts(at)
+    assert any(f"/?class={info.code}" in c.value for c in at.code)
+    assert any(f"/class?teacher={token}" in c.value for c in at.code)
+    assert "Scan to join" in image_captions(at)   # the QR code
+
+
+@pytest.mark.parametrize("forged", ["nope", "x" * 5000, "<script>alert(1)</script>"])
+def test_a_forged_teacher_link_shows_nothing_of_any_class(a_class, forged):
+    code, _ = a_class
+    at = class_page(forged)
+    assert any("not valid" in e.value for e in at.error)
+    assert code not in texts(at) and "<script>" not in texts(at)
+    assert at.button(key="class-open")
+
+
+def test_a_student_joins_by_link_draws_the_prompted_digits_and_the_teacher_sees_them(a_class):
+    code, token = a_class
+    at = draw_page(code)
+    assert at.text_input(key="class-join").value == code
+    asked = []
+    for _ in range(3):
+        digit = asked_digit(at)
+        assert digit is not None
+        asked.append(digit)
+        if digit not in STROKES:   # the test can draw 0, 1 and 7: a wrong digit is kept all the same
+            draw(at, 1)
+        else:
+            draw(at, digit)
+        assert any("Kept for the class" in m.value for m in list(at.success) + list(at.warning))
+        at.button(key="clear-canvas").click().run()
+    stored = open_store().drawings(code)
+    assert [d.label for d in stored] == asked and {d.label_source for d in stored} == {"prompt"}
+    assert len({d.student for d in stored}) == 1
+    teacher = class_page(token)
+    assert "3 drawings · 1 students" in texts(teacher)
+
+
+def test_more_strokes_redraw_the_same_kept_drawing(a_class):
+    code, _ = a_class
+    at = draw_page(code)
+    digit = asked_digit(at)
+    draw(at, 1)
+    draw(at, 7)   # the student drew on
+    (kept,) = open_store().drawings(code)
+    assert kept.label == digit and kept.predicted == 7
+    assert asked_digit(at) == digit   # the same prompt until Clear
+
+
+def test_a_code_typed_in_the_box_joins_and_a_wrong_one_says_so(a_class):
+    code, _ = a_class
+    at = draw_page()
+    assert asked_digit(at) is None
+    at.text_input(key="class-join").input("zzzz").run()
+    assert any("no class ZZZZ" in e.value for e in at.error)
+    assert asked_digit(at) is None
+    at.text_input(key="class-join").input(code.lower()).run()
+    assert not at.error and asked_digit(at) is not None
+    at.text_input(key="class-join").input("").run()
+    assert asked_digit(at) is None
+
+
+def test_a_closed_class_takes_no_drawings(a_class):
+    code, token = a_class
+    at = draw_page(code)
+    open_store().close_class(token)
+    draw(at, 1)
+    assert any("closed" in e.value for e in at.error)
+    assert open_store().count_drawings(code) == 0
+
+
+def test_free_drawing_corrections_in_a_class_go_to_the_class(a_class):
+    code, _ = a_class
+    at = draw_page(code)
+    at.segmented_control(key="class-mode").set_value("Free drawing").run()
+    assert asked_digit(at) is None
+    draw(at, 7)
+    at.session_state["correct-digit"] = 1
+    at.run()
+    at.button(key="save-correction").click().run()
+    (saved,) = open_store().drawings(code)
+    assert saved.label == 1 and saved.label_source == "correction" and saved.student
+    assert open_store().count_drawings() == 0
+
+
+def test_the_teacher_removes_a_drawing_with_one_click(a_class):
+    code, token = a_class
+    student = draw_page(code)
+    draw(student, 1)
+    (drawing,) = open_store().drawings(code)
+    teacher = class_page(token)
+    assert "1 drawings" in texts(teacher)
+    teacher.button(key=f"remove-gallery-{drawing.id}").click().run()
+    assert not teacher.exception
+    assert open_store().count_drawings(code) == 0
+    assert "0 drawings" in texts(teacher)
+    draw(student, 7)   # the student draws on: the removed drawing does not come back
+    assert open_store().count_drawings(code) == 0
+
+
+def test_the_teacher_closes_the_class(a_class):
+    code, token = a_class
+    teacher = class_page(token)
+    teacher.button(key="class-close").click().run()
+    assert not open_store().find_class(code).is_open
+    assert any("closed" in w.value for w in teacher.warning)
+    student = draw_page(code)
+    assert any("closed" in e.value for e in student.error) and asked_digit(student) is None
