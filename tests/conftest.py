@@ -53,10 +53,16 @@ def _free_port():
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory, mnist_cache):
+def app_data_dir(tmp_path_factory, mnist_cache):
+    """The data folder of the app that app_url serves."""
+    return _data_folder(tmp_path_factory.mktemp("app-data"), mnist_cache)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir):
     """The app, served by a real Streamlit server on a free port, with its
     own data folder; the URL of its home page."""
-    folder = _data_folder(tmp_path_factory.mktemp("app-data"), mnist_cache)
+    folder = app_data_dir
     port = _free_port()
     env = {**os.environ, "NETWORK_DATA_DIR": str(folder)}
     server = subprocess.Popen(
