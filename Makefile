@@ -1,7 +1,10 @@
-# The two commands of the README:
+# The commands of the README:
 #   make app    install what the app needs (once) and start it
 #   make test   install what the tests need (once, Chromium too where apt-get
 #               and PostgreSQL where apt-get and root allow) and run every test
+#   make lint   ruff (style, imports, no Streamlit in network/) and mypy (network/)
+# Installs take exact pins from requirements*.txt and every indirect
+# dependency's version from constraints.txt.
 # Everything goes into .venv; nothing is installed system-wide but Chromium
 # and PostgreSQL (whose tests start a throwaway server of their own).
 
@@ -9,7 +12,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: app test bench chromium postgresql
+.PHONY: app test lint bench chromium postgresql
 
 app: $(VENV)/.app-installed
 	$(PY) -m streamlit run streamlit_app.py
@@ -17,16 +20,20 @@ app: $(VENV)/.app-installed
 test: $(VENV)/.test-installed chromium postgresql
 	$(PY) -m pytest
 
+lint: $(VENV)/.test-installed
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
 bench: $(VENV)/.app-installed
 	$(PY) -m network bench
 
-$(VENV)/.app-installed: requirements.txt
+$(VENV)/.app-installed: requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $@
 
-$(VENV)/.test-installed: requirements-test.txt $(VENV)/.app-installed
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+$(VENV)/.test-installed: requirements-test.txt constraints.txt $(VENV)/.app-installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt -c constraints.txt
 	touch $@
 
 # Browser tests drive Debian's Chromium; where it cannot be installed they skip.

@@ -1,15 +1,11 @@
 """The app: draw a digit and see how the network reads it; train your own.
 
     streamlit run streamlit_app.py
+
+This script only routes (ui/routing.py): pages/ holds one script per page,
+ui/ the Streamlit helpers they share, network/ everything else.
 """
 
-import streamlit as st
+from ui.routing import run_app
 
-st.set_page_config(page_title="How a neural network reads handwriting", page_icon="✏️", layout="wide")
-
-navigation = st.navigation([
-    st.Page("pages/draw.py", title="Draw", icon="✏️", default=True),
-    st.Page("pages/train.py", title="Train", icon="📈", url_path="train"),
-    st.Page("pages/class.py", title="Class", icon="🏫", url_path="class"),
-])
-navigation.run()
+run_app()

@@ -5,7 +5,7 @@ training images is timed several times and the median reported, next to
 the machine's own float32 matrix-multiply (GEMM) speed measured in the same
 run: the ratio of the two is the figure that survives a noisy machine.
 Measured twice: with BLAS on every core, as the command line runs, and on
-one thread, as the app's server runs (pages/__init__.py says why).
+one thread, as the app's server runs (ui/__init__.py says why).
 """
 
 import dataclasses
@@ -18,7 +18,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .data import fetch_mnist
+from .mnist import fetch_mnist
 from .training import TrainConfig, new_network, train_steps
 
 BENCH_NETWORKS = {"784-128-10": (128,), "784-256-128-10": (256, 128)}

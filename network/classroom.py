@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from .errors import UserError
 from .evaluation import confusion_matrix
 
 ROUNDS = 3            # a student is asked for every digit this many times
@@ -115,5 +116,5 @@ def parse_duration(text):
     units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
     text = str(text).strip().lower()
     if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
-        raise ValueError(f"expected a duration such as 30d, 12h or 90m, got {text!r}")
+        raise UserError(f"expected a duration such as 30d, 12h or 90m, got {text!r}")
     return int(text[:-1]) * units[text[-1]]

@@ -1,29 +1,40 @@
 """The command line: python -m network train | evaluate | predict | bench | fetch | class.
 
 Every command exits 0 on success and 2 on bad arguments or input, with a
-one-line message on stderr.  With --json, output is one JSON object per line.
+one-line message on stderr; a bug exits 1 after logging its traceback.
+With --json, output is one JSON object per line.
 """
 
 import argparse
 import dataclasses
 import json
+import logging
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
 from .augment import AUGMENTATIONS
 from .classroom import parse_duration, write_csv
-from .data import DataError, fetch_mnist, load_csv
-from .database import DatabaseError
+from .csvfile import load_csv
+from .errors import UserError
 from .evaluation import evaluate
-from .modelfile import ModelFileError, input_blur, load_model, model_path, save_model, user_models_dir
+from .mnist import fetch_mnist
+from .modelfile import input_blur, load_model, model_path, save_model, user_models_dir
 from .preprocess import PreprocessError, canvas_to_mnist, load_image
-from .store import StoreError, open_store
-from .training import (PRESETS, TrainingDiverged, evaluate_run, load_training_data, new_network, parse_conv,
-                       parse_widths, run_metadata, train_steps)
+from .recipe_rules import RULES
+from .store import open_store
+from .training import (
+    PRESETS,
+    TrainingDiverged,
+    evaluate_run,
+    load_training_data,
+    new_network,
+    parse_conv,
+    parse_widths,
+    run_metadata,
+    train_steps,
+)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -31,7 +42,10 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 _UNSET = object()  # --batch-size not given (None already means full batch)
 
 
-class UsageError(Exception):
+log = logging.getLogger(__name__)
+
+
+class UsageError(UserError):
     """Bad arguments or input: exit code 2 and a one-line message."""
 
 
@@ -40,13 +54,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
-    except (UsageError, DataError, ModelFileError, PreprocessError, StoreError, DatabaseError, ValueError,
-            OSError) as error:
+    except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception:  # a bug: its traceback goes to the log, never hidden behind a friendly message
+        logging.basicConfig()
+        log.exception("python -m network %s failed", args.command)
+        return 1
 
 
 def build_parser():
@@ -56,19 +73,21 @@ def build_parser():
     train = commands.add_parser("train", help="train a network and save it")
     train.add_argument("--preset", choices=sorted(PRESETS), default="default")
     train.add_argument("--hidden", type=_argument(parse_widths), help="widths of the hidden layers, e.g. 256,128")
-    train.add_argument("--conv", type=_argument(parse_conv), help="conv blocks as FILTERSxKERNEL, e.g. 16x5,32x3 ('none' for an MLP)")
-    train.add_argument("--activation", choices=["relu", "leaky_relu", "sigmoid", "tanh"])
-    train.add_argument("--init", choices=["he", "xavier", "uniform"])
-    train.add_argument("--optimizer", choices=["gd", "momentum", "adam"])
+    train.add_argument("--conv", type=_argument(parse_conv),
+                       help="conv blocks as FILTERSxKERNEL, e.g. 16x5,32x3 ('none' for an MLP)")
+    train.add_argument("--activation", choices=RULES["activation"].choices, help=RULES["activation"].help)
+    train.add_argument("--init", choices=RULES["init"].choices, help=RULES["init"].help)
+    train.add_argument("--optimizer", choices=RULES["optimizer"].choices, help=RULES["optimizer"].help)
     train.add_argument("--lr", type=float, help="learning rate")
-    train.add_argument("--schedule", choices=["constant", "step", "cosine"])
+    train.add_argument("--schedule", choices=RULES["schedule"].choices, help=RULES["schedule"].help)
     train.add_argument("--batch-size", type=_batch_size, default=_UNSET, help="examples per step, or 'full'")
     length = train.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int)
     length.add_argument("--iterations", type=int)
     train.add_argument("--l2", type=float)
     train.add_argument("--dropout", type=float)
-    train.add_argument("--augment", type=_augmentations, help=f"comma list of {','.join(AUGMENTATIONS)}, 'all' or 'none'")
+    train.add_argument("--augment", type=_augmentations,
+                       help=f"comma list of {','.join(AUGMENTATIONS)}, 'all' or 'none'")
     train.add_argument("--seed", type=int)
     train.add_argument("--dev-size", type=int)
     train.add_argument("--per-class", type=int, help="train on at most N images of each digit")
@@ -120,11 +139,11 @@ def build_parser():
 # -- argument types ----------------------------------------------------------
 
 def _argument(parse):
-    """An argparse type from a parser that raises ValueError, keeping its message."""
+    """An argparse type from a parser that raises a UserError, keeping its message."""
     def convert(text):
         try:
             return parse(text)
-        except ValueError as error:
+        except UserError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
     return convert
 
@@ -191,7 +210,10 @@ def run_train(args):
     except TrainingDiverged as error:
         raise UsageError(str(error)) from None
     result = evaluate_run(net, data, history)
-    save_model(net, out, run_metadata(config, data, history, result))
+    try:
+        save_model(net, out, run_metadata(config, data, history, result))
+    except OSError as error:
+        raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
     if not args.json:
         print(file=sys.stderr)
     summary = {"done": True, **result, "seconds": round(history[-1].seconds, 3), "model": str(out)}
@@ -287,8 +309,9 @@ def resolve_model(name_or_path):
         return path
     try:
         return model_path(name_or_path)
-    except ValueError:
-        raise UsageError(f"{name_or_path}: no such model (give a file path, 'default' or a saved model's name)") from None
+    except UserError:
+        raise UsageError(f"{name_or_path}: no such model "
+                         "(give a file path, 'default' or a saved model's name)") from None
 
 
 # -- terminal output ---------------------------------------------------------
@@ -296,7 +319,8 @@ def resolve_model(name_or_path):
 def _progress_bar(fraction, message=""):
     if sys.stderr.isatty():
         filled = int(30 * fraction)
-        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%} {message[:40]:40}", end="", file=sys.stderr, flush=True)
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%} {message[:40]:40}", end="",
+              file=sys.stderr, flush=True)
 
 
 def _show_training(p):

@@ -76,7 +76,7 @@ class MaxPool2D:
     """Keep the largest value of each size x size block: a little
     translation invariance, and a quarter of the numbers to carry."""
 
-    param_shapes = {}
+    param_shapes: dict[str, tuple[int, ...]] = {}
 
     def __init__(self, in_shape, size=2):
         self.in_shape = C, H, W = in_shape

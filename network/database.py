@@ -14,9 +14,10 @@ the query.  The schema carries its version and upgrades itself on open.
 import os
 import queue
 import sqlite3
-import threading
 from contextlib import contextmanager
 from pathlib import Path
+
+from .errors import UserError
 
 DATABASE_URL = "NETWORK_DATABASE_URL"
 BUSY_SECONDS = 30     # how long a writer waits for another's lock before giving up
@@ -29,7 +30,7 @@ TYPES = {
 }
 
 
-class DatabaseError(Exception):
+class DatabaseError(UserError):
     """The database cannot be opened or used (with a message a person can act on)."""
 
 

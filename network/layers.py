@@ -56,7 +56,7 @@ class Dense:
 class Activation:
     """A = f(Z), elementwise; backward applies the chain rule dZ = dA * f'(Z)."""
 
-    param_shapes = {}
+    param_shapes: dict[str, tuple[int, ...]] = {}
 
     def __init__(self, name):
         self.name = name
@@ -81,7 +81,7 @@ class Dropout:
     the expected activation is unchanged and prediction needs no rescaling.
     """
 
-    param_shapes = {}
+    param_shapes: dict[str, tuple[int, ...]] = {}
 
     def __init__(self, rate, rng):
         self.rate, self.rng = rate, rng

@@ -24,14 +24,13 @@ import numpy as np
 
 from .activations import ACTIVATIONS, cross_entropy, softmax
 from .conv import Conv2D, MaxPool2D
+from .errors import UserError
 from .layers import Activation, Dense, Dropout
-
-N_CLASSES = 10
-IMAGE_SHAPE = (1, 28, 28)
-INITS = ("he", "xavier", "uniform")
+from .recipe_rules import INITS, RULES
+from .shapes import IMAGE_SHAPE, N_CLASSES, PIXELS, SIDE
 
 
-class ArchitectureError(ValueError):
+class ArchitectureError(UserError):
     """An architecture description that does not make a network."""
 
 
@@ -67,23 +66,25 @@ def build_layers(arch, rng):
         kind = spec.get("type") if isinstance(spec, dict) else None
         try:
             if kind == "dense":
-                units = _positive_int(spec, "units", 4096)
+                units = _positive_int(spec, "units", RULES["hidden"].high)
                 layer = Dense(int(np.prod(shape)), units)
                 shape = (units,)
             elif kind == "conv":
                 if len(shape) != 3:
                     raise ArchitectureError("a conv layer must come before the dense layers")
-                layer = Conv2D(shape, _positive_int(spec, "filters", 256), _positive_int(spec, "kernel", shape[1]))
+                layer = Conv2D(shape, _positive_int(spec, "filters", RULES["filters"].high),
+                               _positive_int(spec, "kernel", shape[1]))
                 shape = layer.out_shape
             elif kind == "maxpool":
-                size = _positive_int(spec, "size", 4)
+                size = _positive_int(spec, "size", RULES["pool"].high)
                 if len(shape) != 3 or shape[1] % size or shape[2] % size:
                     raise ArchitectureError(f"max-pool {size} does not divide the image shape {shape}")
                 layer = MaxPool2D(shape, size)
                 shape = layer.out_shape
             elif kind == "activation":
                 if spec.get("name") not in ACTIVATIONS:
-                    raise ArchitectureError(f"unknown activation {spec.get('name')!r}; expected one of {', '.join(ACTIVATIONS)}")
+                    raise ArchitectureError(f"unknown activation {spec.get('name')!r}; "
+                                            f"expected one of {', '.join(ACTIVATIONS)}")
                 layer = Activation(spec["name"])
             elif kind == "dropout":
                 rate = spec.get("rate")
@@ -114,7 +115,7 @@ def as_columns(images):
     images = np.asarray(images)
     m = images.shape[0]
     flat = images.reshape(m, -1)
-    if flat.shape[1] != 784:
+    if flat.shape[1] != PIXELS:
         raise ValueError(f"expected 28x28 images, got shape {images.shape}")
     if images.dtype == np.uint8:
         return np.ascontiguousarray(flat.T, dtype=np.float32) * np.float32(1 / 255)
@@ -217,7 +218,8 @@ class Network:
         for i, layer in enumerate(self.layers[:-1]):
             A = layer.forward(A)
             if isinstance(layer, Activation):
-                result.append((f"{self.layers[i - 1].describe()} {layer.name}", A[:, 0].reshape(layer.out_shape).copy()))
+                description = f"{self.layers[i - 1].describe()} {layer.name}"
+                result.append((description, A[:, 0].reshape(layer.out_shape).copy()))
         return result
 
     def saliency(self, image, digit):
@@ -228,7 +230,7 @@ class Network:
         dZ = np.zeros_like(Z)
         dZ[digit, 0] = 1
         dX = self.backward(dZ, need_input_grad=True)
-        return dX[:, 0].reshape(28, 28)
+        return dX[:, 0].reshape(SIDE, SIDE)
 
     def explain(self, image):
         """Everything there is to show about how one image (28, 28) is read:

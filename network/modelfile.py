@@ -8,18 +8,18 @@ checked on the way in, so a truncated, corrupt or hostile file gives one
 clear ModelFileError and never runs anything.
 """
 
+import contextlib
 import io
 import json
-import os
 import re
-import tempfile
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from .data import data_dir
+from .errors import UserError
+from .files import data_dir, write_atomically
 from .model import ArchitectureError, Network
 
 FORMAT = "digits-network"
@@ -30,21 +30,21 @@ SHIPPED = {"default": "Default (shipped)", "seed": "Seed recipe 784-10-10 (shipp
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
 
 
-class ModelFileError(ValueError):
-    """A model file that cannot be used; str(e) is one line for the user."""
+class ModelFileError(UserError):
+    """A model file, or a model's name, that cannot be used; str(e) is one line for the user."""
 
 
 def validate_model_name(name):
-    """A user's model name, stripped; ValueError if it could escape the
+    """A user's model name, stripped; ModelFileError if it could escape the
     models folder or would not make a sensible file name."""
     name = (name or "").strip()
     if not name:
-        raise ValueError("give the model a name")
+        raise ModelFileError("give the model a name")
     if "/" in name or "\\" in name or ".." in name or not NAME_PATTERN.fullmatch(name):
-        raise ValueError("a model name is 1 to 64 letters, digits, spaces, '_', '-' or '.', "
+        raise ModelFileError("a model name is 1 to 64 letters, digits, spaces, '_', '-' or '.', "
                          "starting with a letter or digit (no '/', no '..')")
     if name in SHIPPED:
-        raise ValueError(f"“{name}” is the name of a shipped model; choose another")
+        raise ModelFileError(f"“{name}” is the name of a shipped model; choose another")
     return name
 
 
@@ -78,19 +78,10 @@ def save_model(net, path, metadata=None, overwrite=True):
     meta = dict(metadata or {})
     meta.update(format=FORMAT, format_version=FORMAT_VERSION, architecture=net.arch,
                 description=net.describe(), n_params=int(net.n_params))
-    meta.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    meta.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
     arrays = {f"{i}.{name}": array for i, layer in enumerate(net.layers) for name, array in layer.params.items()}
     arrays["metadata"] = np.array(json.dumps(meta))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda file: np.savez(file, **arrays))
     net.metadata = meta
     return path
 
@@ -114,7 +105,8 @@ def load_model(source, label=None):
     if head != b"PK\x03\x04":
         raise ModelFileError(f"{label}: not a model file (not an .npz archive)")
     try:
-        with np.load(source, allow_pickle=False) as stored:
+        # Opened here, not by np.load: it leaves its own handle open when the archive is damaged.
+        with _opened(source) as file, np.load(file, allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in stored.files}
     except ValueError as error:
         if "pickle" in str(error):
@@ -171,6 +163,11 @@ def _read_metadata(arrays, label):
     if not isinstance(meta.get("architecture"), dict):
         raise ModelFileError(f"{label}: metadata has no architecture")
     return meta
+
+
+def _opened(source):
+    """A binary file to read: the upload itself, or the file at a path."""
+    return contextlib.nullcontext(source) if isinstance(source, io.BytesIO) else source.open("rb")
 
 
 def _first_bytes(source, n):

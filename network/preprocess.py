@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .errors import UserError
+
 MNIST_SIZE = 28
 DIGIT_BOX = 20  # MNIST's longer side of the digit, in pixels
 
@@ -53,7 +55,7 @@ WORK_BOX = 4 * DIGIT_BOX
 MNIST_STROKE_WIDTH = 1.95
 
 
-class PreprocessError(ValueError):
+class PreprocessError(UserError):
     """The input cannot be read as an image."""
 
 
@@ -201,8 +203,8 @@ def drop_stray_marks(ink: np.ndarray, is_ink: np.ndarray):
     top, bottom, left, right = boxes[main]
     reach = STRAY_MIN_GAP * max(bottom - top, right - left)
     stray = np.zeros_like(coarse)
-    for runs, mass, (t, b, l, r) in zip(pieces, masses, boxes):
-        gap = max(top - b, t - bottom, left - r, l - right)
+    for runs, mass, (t, b, lft, r) in zip(pieces, masses, boxes):
+        gap = max(top - b, t - bottom, left - r, lft - right)
         if mass < STRAY_MAX_INK * sum(masses) and gap > reach:
             for row, start, stop in runs:
                 stray[row, start:stop] = True
@@ -220,7 +222,7 @@ def block_any(mask: np.ndarray, factor: int) -> np.ndarray:
     rows, cols = -(-height // factor), -(-width // factor)
     padded = np.zeros((rows * factor, cols * factor), dtype=bool)
     padded[:height, :width] = mask
-    return padded.reshape(rows, factor, cols, factor).any(axis=(1, 3))
+    return np.asarray(padded.reshape(rows, factor, cols, factor).any(axis=(1, 3)))
 
 
 def connected_runs(mask: np.ndarray) -> list:
@@ -250,7 +252,7 @@ def connected_runs(mask: np.ndarray) -> list:
             if above_row == row - 1 and above_start <= stop and above_stop >= start:
                 a, b = root(run), root(above)  # touching, diagonals included
                 parent[max(a, b)] = min(a, b)
-    pieces = {}
+    pieces: dict[int, list] = {}
     for run, row_start_stop in enumerate(runs):
         pieces.setdefault(root(run), []).append(row_start_stop)
     return list(pieces.values())

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from .database import Database, DatabaseError, database_location, migrate
+from .errors import UserError
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, no 1/I
 CODE_LENGTH = 4
@@ -35,7 +36,7 @@ MAX_CANVAS_SIDE = 1024                 # a canvas PNG is at most this wide and t
 NICKNAME_LENGTH = 24
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """A request the store refuses, with a message for the person who made it."""
 
 
@@ -326,8 +327,8 @@ def open_store(data_folder=None):
     """The store the app and the command line use: NETWORK_DATABASE_URL, or
     SQLite in the data folder.  The first open in a process brings the schema
     up to date and imports the drawings of data/drawings/ (once ever)."""
-    from .data import data_dir
     from .drawings import import_drawings
+    from .files import data_dir
     folder = Path(data_folder) if data_folder is not None else data_dir()
     location = database_location(folder)
     with _stores_lock:

@@ -9,14 +9,17 @@ simply not asking for the next one, and resume later.
 import dataclasses
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .augment import AUGMENTATIONS, augment
-from .data import fetch_mnist, load_csv, per_digit_subset, split_dev
-from .model import INITS, ACTIVATIONS, Network, architecture, as_columns
-from .optimizers import OPTIMIZER_NAMES, OPTIMIZERS, SCHEDULES, scheduled_lr
+from .csvfile import load_csv
+from .digits import per_digit_subset, split_dev
+from .mnist import fetch_mnist
+from .model import Network, architecture, as_columns
+from .optimizers import OPTIMIZER_NAMES, OPTIMIZERS, scheduled_lr
+from .recipe_rules import RULES, RecipeError
 
 DIVERGED_LOSS = 100.0  # a start-of-training loss is ln(10) = 2.3
 
@@ -54,38 +57,22 @@ class TrainConfig:
         return architecture(self.hidden, self.activation, self.conv, self.dropout, self.init)
 
     def check(self):
-        """Raise ValueError with a readable message for a recipe that cannot run."""
-        problems = []
-        if self.activation not in ACTIVATIONS:
-            problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
-        if self.init not in INITS:
-            problems.append(f"init must be one of {', '.join(INITS)}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        if self.schedule not in SCHEDULES:
-            problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
-        if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 10):
-            problems.append("learning rate must be a number in (0, 10]")
-        if self.batch_size is not None and not 1 <= self.batch_size <= 100_000:
-            problems.append("batch size must be from 1 to 100000, or full")
+        """Raise RecipeError with a readable message for a recipe that cannot run."""
+        settings = {"activation": self.activation, "init": self.init, "optimizer": self.optimizer,
+                    "schedule": self.schedule, "lr": self.lr, "l2": self.l2, "dropout": self.dropout,
+                    "input_blur": self.input_blur, "dev_size": self.dev_size}
+        if self.batch_size is not None:  # None: full batch
+            settings["batch_size"] = self.batch_size
+        if (self.epochs is None) != (self.iterations is None):
+            settings["length"] = self.epochs or self.iterations
+        problems = [RULES[name].problem(value) for name, value in settings.items()]
+        problems += [RULES["augment"].problem(a) for a in self.augment]
+        problems += [RULES["hidden"].problem(width, "each hidden layer's width") for width in self.hidden]
         if (self.epochs is None) == (self.iterations is None):
             problems.append("give either epochs or iterations")
-        elif not 1 <= (self.epochs or self.iterations) <= 1_000_000:
-            problems.append("epochs/iterations must be a positive whole number")
-        if not 0 <= self.l2 < 1:
-            problems.append("L2 must be in [0, 1)")
-        if not 0 <= self.dropout < 1:
-            problems.append("dropout must be in [0, 1)")
-        if any(a not in AUGMENTATIONS for a in self.augment):
-            problems.append(f"augmentations are {', '.join(AUGMENTATIONS)}")
-        if any(not 1 <= w <= 4096 for w in self.hidden):
-            problems.append("hidden layer widths must be from 1 to 4096")
-        if not 0 <= self.input_blur <= 3:
-            problems.append("input blur must be from 0 to 3 pixels")
-        if self.dev_size < 0:
-            problems.append("dev size must not be negative")
+        problems = list(dict.fromkeys(p for p in problems if p))  # each once, in order
         if problems:
-            raise ValueError("; ".join(problems))
+            raise RecipeError("; ".join(problems))
 
     def describe(self):
         """The recipe in one line, e.g. '784-128-10 relu · Adam lr 0.002 · batch 128 · 2 epochs'."""
@@ -121,11 +108,11 @@ def _count(n, word):
 
 def parse_widths(text):
     """Hidden layer widths as typed: '256, 128' -> (256, 128); '' -> () (no
-    hidden layer: a linear model).  ValueError with a readable message."""
+    hidden layer: a linear model).  RecipeError with a readable message."""
     try:
         return tuple(int(part) for part in text.replace(",", " ").split())
     except ValueError:
-        raise ValueError("hidden layers: write whole numbers separated by commas, e.g. 256, 128") from None
+        raise RecipeError("hidden layers: write whole numbers separated by commas, e.g. 256, 128") from None
 
 
 def parse_conv(text):
@@ -136,7 +123,7 @@ def parse_conv(text):
     for block in filter(None, (part.strip().lower() for part in text.split(","))):
         filters, x, kernel = block.partition("x")
         if not (x and filters.strip().isdigit() and kernel.strip().isdigit()):
-            raise ValueError("conv blocks: write FILTERSxKERNEL separated by commas, e.g. 16x5, 32x3")
+            raise RecipeError("conv blocks: write FILTERSxKERNEL separated by commas, e.g. 16x5, 32x3")
         blocks.append((int(filters), int(kernel)))
     return tuple(blocks)
 
@@ -295,9 +282,14 @@ def split_for_training(config, labelled, test=None, source=""):
     return TrainingData(train=train, dev=dev, test=test, source=source or labelled.source)
 
 
+def latest_dev_accuracy(history: list[Progress]) -> float | None:
+    """The latest dev accuracy measured in a run's history, or None."""
+    return next((p.dev_accuracy for p in reversed(history) if p.dev_accuracy is not None), None)
+
+
 def evaluate_run(net, data, history):
     """Final accuracies of a finished run (None where there is no such set)."""
-    last_dev = next((p.dev_accuracy for p in reversed(history) if p.dev_accuracy is not None), None)
+    last_dev = latest_dev_accuracy(history)
     return {
         "train_accuracy": net.accuracy(data.train.images, data.train.labels),
         "dev_accuracy": last_dev,

@@ -24,20 +24,31 @@ Lock order: a RunQueue's lock may be held while taking a worker's lock
 """
 
 import contextlib
+import logging
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Digits
+from .digits import Digits
+from .errors import UserError
 from .evaluation import evaluate
-from .training import TrainingDiverged, evaluate_run, new_network, run_metadata, split_for_training, train_steps
+from .training import (
+    TrainingDiverged,
+    evaluate_run,
+    latest_dev_accuracy,
+    new_network,
+    run_metadata,
+    split_for_training,
+    train_steps,
+)
 
-# Two runs at once use this 2-core machine fully; a third would only make
-# every run slower (and BLAS threads thrash when they compete for cores).
-MAX_RUNNING = 2
+# One run per core this process may use: more would only make every run
+# slower (and BLAS threads thrash when they compete for cores).
+MAX_RUNNING = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 HEARTBEAT_TIMEOUT = 60.0  # seconds; generous, as browsers slow the timers of background tabs
 VIEW_INTERVAL = 0.5       # seconds between refreshes of what the page shows about the network
 CHECK_INTERVAL = 0.2      # seconds between checks for stop and heartbeat while waiting or paused
@@ -48,6 +59,8 @@ N_WRONG = 24              # most confidently wrong held-out digits to report
 WAITING, RUNNING, PAUSED, EVALUATING = "waiting", "running", "paused", "evaluating"
 FINISHED, STOPPED, DIVERGED, ABANDONED, FAILED = "finished", "stopped", "diverged", "abandoned", "failed"
 ENDED = (FINISHED, STOPPED, DIVERGED, ABANDONED, FAILED)
+
+log = logging.getLogger(__name__)
 
 DIVERGED_ADVICE = ("Try a learning rate 10 times smaller, the Adam optimiser, a cosine schedule, "
                    "or He initialisation.")
@@ -150,7 +163,7 @@ class Snapshot:
     @property
     def dev_accuracy(self):
         """The latest dev accuracy measured, or None."""
-        return next((p.dev_accuracy for p in reversed(self.history) if p.dev_accuracy is not None), None)
+        return latest_dev_accuracy(self.history)
 
 
 class TrainingWorker:
@@ -160,7 +173,7 @@ class TrainingWorker:
     def __init__(self, config, labelled, test=None, source="", drawing=None, queue=RUN_QUEUE,
                  heartbeat_timeout=HEARTBEAT_TIMEOUT, view_interval=VIEW_INTERVAL):
         """labelled: the Digits to split into train and dev; test: the
-        held-out Digits (None: judge on dev).  Raises ValueError for a recipe
+        held-out Digits (None: judge on dev).  Raises RecipeError for a recipe
         that cannot run, before any thread starts."""
         self.config = config
         self._net = new_network(config)  # run by the worker thread only, until the run is done
@@ -242,8 +255,11 @@ class TrainingWorker:
     def _run(self):
         try:
             state, message = self._run_to_end()
-        except Exception as error:  # a thread has nobody to raise to: the page shows the message
+        except UserError as error:  # e.g. a dev set larger than the data: the page says so
             state, message = FAILED, f"Training failed: {error}"
+        except Exception:  # a bug: a thread has nobody to raise to, so it goes to the log, whole
+            log.exception("training run failed: %s", self.config.describe())
+            state, message = FAILED, "Training failed: something went wrong (logged on the server)."
         finally:
             self._queue.leave(self)
         self._publish_ending(state, state, message)

@@ -3,6 +3,9 @@
 import streamlit as st
 
 from ui.projector import open_button, teacher_view
+from ui.routing import routed
+
+routed()  # before anything is drawn: see ui/routing.py
 
 st.title("Class")
 token = st.query_params.get("teacher")

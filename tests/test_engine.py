@@ -9,6 +9,7 @@ from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax
 from network.augment import AUGMENTATIONS, augment
 from network.model import ArchitectureError, Network, architecture
 from network.optimizers import OPTIMIZERS, scheduled_lr
+from network.recipe_rules import RecipeError
 from network.training import PRESETS, TrainConfig, TrainingDiverged, new_network, train_steps, train_to_end
 
 
@@ -285,7 +286,7 @@ def test_divergence_stops_with_a_message_and_keeps_last_good_weights():
     dict(augment=("blur",)), dict(hidden=(0,)), dict(schedule="wiggle"), dict(batch_size=0),
 ])
 def test_bad_configs_are_refused_with_a_message(change):
-    with pytest.raises(ValueError):
+    with pytest.raises(RecipeError):
         dataclasses.replace(TrainConfig(), **change).check()
 
 
@@ -309,7 +310,7 @@ def test_recipes_parse_and_describe_themselves():
     assert parse_widths("256, 128") == (256, 128) and parse_widths("") == ()
     assert parse_conv("16x5, 32X3") == ((16, 5), (32, 3)) and parse_conv("none") == ()
     for bad, parse in (("12,x", parse_widths), ("16x", parse_conv), ("5", parse_conv)):
-        with pytest.raises(ValueError):
+        with pytest.raises(RecipeError):
             parse(bad)
     assert PRESETS["fast"].describe() == "784-128-10 relu · Adam lr 0.002 · batch 128 · 2 epochs"
     assert PRESETS["seed"].describe() == "784-10-10 relu · gradient descent lr 0.1 · full batch · 500 iterations"

@@ -7,8 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from network.modelfile import (ModelFileError, list_models, load_model, model_path, save_model,
-                               validate_model_name)
+from network.modelfile import ModelFileError, list_models, load_model, model_path, save_model, validate_model_name
 from network.training import PRESETS, new_network
 
 
@@ -114,7 +113,7 @@ def test_missing_file():
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", "a\\b", "", " ", "x" * 65, ".hidden", "..", "naïve\n"])
 def test_bad_model_names_are_refused(name):
-    with pytest.raises(ValueError):
+    with pytest.raises(ModelFileError):
         validate_model_name(name)
 
 
@@ -142,5 +141,5 @@ def test_input_blur_comes_from_the_models_recipe(saved):
 
 def test_a_shipped_models_name_cannot_be_taken():
     for name in ("default", "seed"):
-        with pytest.raises(ValueError, match="shipped"):
+        with pytest.raises(ModelFileError, match="shipped"):
             validate_model_name(name)

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from network.preprocess import (MnistInput, PreprocessError, canvas_to_mnist, ink_map,
-                                load_image)
+from network.preprocess import MnistInput, PreprocessError, canvas_to_mnist, ink_map, load_image
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 

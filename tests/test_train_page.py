@@ -11,14 +11,16 @@ from streamlit.testing.v1 import AppTest
 
 from network.modelfile import list_models, load_model
 from network.worker import MAX_RUNNING
-from pages import LAST_DRAWING
 from tests.apptest import image_captions
+from ui.session import LAST_DRAWING
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 
 def open_page():
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    """The Train page, reached through the app's router as a browser would."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/train.py")
     at.run()
     assert not at.exception, at.exception
     return at

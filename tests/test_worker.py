@@ -8,10 +8,21 @@ import time
 import numpy as np
 import pytest
 
-from network.data import Digits
+from network.digits import Digits
+from network.recipe_rules import RecipeError
 from network.training import TrainConfig
-from network.worker import (ABANDONED, DIVERGED, FAILED, FINISHED, PAUSED, RUNNING, STOPPED, WAITING,
-                            RunQueue, TrainingWorker)
+from network.worker import (
+    ABANDONED,
+    DIVERGED,
+    FAILED,
+    FINISHED,
+    PAUSED,
+    RUNNING,
+    STOPPED,
+    WAITING,
+    RunQueue,
+    TrainingWorker,
+)
 
 QUICK = TrainConfig(hidden=(32,), optimizer="adam", lr=0.01, batch_size=32, epochs=3, dev_size=100, eval_every=5)
 ENDLESS = dataclasses.replace(QUICK, epochs=None, iterations=1_000_000)
@@ -152,7 +163,7 @@ def test_bad_data_ends_the_run_with_the_message():
 
 
 def test_a_bad_recipe_is_refused_before_any_thread_starts():
-    with pytest.raises(ValueError, match="learning rate"):
+    with pytest.raises(RecipeError, match="learning rate"):
         new_worker(dataclasses.replace(QUICK, lr=0))
 
 

@@ -1,7 +1,27 @@
-"""The Streamlit helpers the pages share (pages/ holds only page scripts).
+"""The Streamlit helpers the pages share (pages/ holds only page scripts;
+streamlit_app.py routes to them through routing.py).
 
-    classroom.py   the Draw page in a class: joining, the "Draw this" round
-    projector.py   the Class page's teacher view: the class live, moderation, downloads
+    routing.py         the page list and the router; routed() for each page
+    models.py          the model picker's models, loaded once per server
+    session.py         session state keys used by more than one page
+    errors.py          how a page shows a user's mistake, and a bug
+    classroom.py       the Draw page in a class: joining, the "Draw this" round
+    projector.py       the Class page's teacher view: the class live, moderation, downloads
+    charts.py          chart specifications (Vega-Lite dicts; no Streamlit)
+    cards.py           digits drawn as framed cards with a caption (no Streamlit)
+    train_settings.py  the Train page's data and recipe choices
+    train_runs.py      the Train page's runs and its Start / Pause / Stop
+    train_live.py      the Train page's live view of a run
+    train_results.py   the Train page's results
+    train_saving.py    saving, downloading and uploading models
 
 Pages stay thin: they gather input, call network/, and draw.
 """
+
+from threadpoolctl import threadpool_limits
+
+# One BLAS thread per matrix product in the server.  Alone on a quiet machine
+# two threads are faster, but the server trains several sessions at once, and
+# OpenBLAS threads competing for 2 cores spin against each other: a 0.2 ms
+# product then takes 30 ms (measured; README, "Speed").
+threadpool_limits(1, user_api="blas")

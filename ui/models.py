@@ -1,0 +1,30 @@
+"""The models the pages read with: loaded once per server, shared by every session."""
+
+import threading
+
+import streamlit as st
+
+from network.modelfile import SHIPPED, list_models, load_model
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def cached_model(path, mtime):
+    """A loaded model, shared by every session; `mtime` makes a rewritten
+    file load afresh."""
+    return load_model(path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def model_lock(path):
+    """One reader at a time per shared model: a forward pass keeps its
+    activations in the layers for the backward pass (the saliency map)."""
+    return threading.Lock()
+
+
+def model_choices():
+    """{label: path} of the shipped models and every saved one."""
+    return {SHIPPED.get(name, name): path for name, path in list_models().items()}
+
+
+def load_chosen_model(path):
+    return cached_model(str(path), path.stat().st_mtime)

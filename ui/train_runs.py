@@ -1,0 +1,113 @@
+"""The Train page's runs: each session's list of runs, starting one, and the
+Start / Pause / Stop buttons that steer it.
+
+Training never runs in the page's script: a worker thread per run
+(network/worker.py) takes the steps; the page starts, pauses and stops it.
+"""
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from network.errors import UserError
+from network.mnist import fetch_mnist
+from network.training import TrainConfig
+from network.worker import ABANDONED, DIVERGED, FAILED, FINISHED, PAUSED, RUNNING, STOPPED, WAITING, TrainingWorker
+from ui.session import LAST_DRAWING
+
+STOP_WAIT = 1.0         # seconds Stop waits for the step in progress, to show the run stopped at once
+MAX_RUNS_KEPT = 6       # runs of a session kept for comparison (each holds its network)
+RUNS = "train_runs"     # session state: this session's runs
+MNIST = "MNIST"         # the data choice that means MNIST (else a CSV's Digits)
+PRESET_NAMES = {"fast": "Fast demo", "seed": "Seed", "default": "Default", "custom": "Custom"}
+STATE_WORDS = {WAITING: "Waiting", RUNNING: "Training", PAUSED: "Paused", FINISHED: "Finished", STOPPED: "Stopped",
+               DIVERGED: "Diverged", ABANDONED: "Stopped", FAILED: "Failed"}
+
+
+@dataclass
+class Run:
+    """One run of this session: its worker and the name it has in legends."""
+
+    number: int
+    label: str
+    config: TrainConfig
+    worker: TrainingWorker
+    curves: pd.DataFrame | None = None  # kept once the run has ended: it no longer changes
+
+
+def session_runs():
+    return st.session_state.setdefault(RUNS, [])
+
+
+def current_run():
+    runs = session_runs()
+    return runs[-1] if runs else None
+
+
+def shared_mnist():
+    """MNIST, obtained on first use with a progress bar; fetch_mnist keeps it
+    in memory, read-only, for every session of the server.
+
+    Not st.cache_resource: that would replay the progress bar into a block
+    drawn outside the cached function, and every session after the first
+    would fail with CacheReplayClosureError."""
+    bar = st.empty()
+
+    def show(fraction, message=""):
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message or "Obtaining MNIST...")
+
+    try:
+        return fetch_mnist(progress=show)
+    finally:
+        bar.empty()
+
+
+def training_source(data):
+    """(labelled digits, test digits or None, description) to train on."""
+    if data is MNIST:
+        mnist = shared_mnist()
+        return mnist.train, mnist.test, f"MNIST ({mnist.source})"
+    return data, None, data.source
+
+
+def start_run(preset, config, data):
+    """Stop the session's live run, if any, and start a new one."""
+    try:
+        labelled, test, source = training_source(data)
+        worker = TrainingWorker(config, labelled, test, source, drawing=st.session_state.get(LAST_DRAWING))
+    except UserError as error:
+        st.error(f"Cannot start: {error}")
+        return
+    runs = session_runs()
+    if runs:
+        runs[-1].worker.stop()  # never two runs per session
+    number = runs[-1].number + 1 if runs else 1
+    label = f"Run {number} · {PRESET_NAMES[preset]} · {config.describe()}"
+    runs.append(Run(number, label, config, worker.start()))
+    del runs[:-MAX_RUNS_KEPT]
+    st.rerun()
+
+
+def control_buttons(preset, config, problem, data):
+    """Start, Pause/Resume and Stop."""
+    run = current_run()
+    live = run is not None and not run.worker.done
+    paused = live and run.worker.paused
+    # No help= on these buttons: Streamlit then renders each button twice
+    # (one hidden), which breaks `.st-key-train-start button` in browser tests.
+    with st.container(horizontal=True):
+        start = st.button("Start", key="train-start", type="primary",
+                          disabled=bool(problem) or config is None or data is None)
+        pause = st.button("Resume" if paused else "Pause", key="train-pause", disabled=not live)
+        stop = st.button("Stop", key="train-stop", disabled=not live)
+    st.caption("Start trains a new network (ending any run in progress). Pause holds it where it is; "
+               "Stop ends it, and a stopped network can still be tested and saved.")
+    if start:
+        start_run(preset, config, data)
+    elif stop:
+        run.worker.stop(wait=STOP_WAIT)
+        st.rerun()
+    elif pause:
+        (run.worker.resume if paused else run.worker.pause)()
+        st.rerun()

@@ -1,0 +1,65 @@
+"""Keeping a model: saving a run's network under a name, downloading it,
+and uploading a model file saved elsewhere."""
+
+import logging
+
+import streamlit as st
+
+from network.modelfile import ModelFileError, load_model, model_path, save_model, validate_model_name
+
+log = logging.getLogger(__name__)
+
+SAVED_PATH = "train_saved_path"  # session state: the model file this session saved last
+
+
+def save_network(net, metadata, name, overwrite):
+    """Save under a user's name in data/models/, or say why not."""
+    try:
+        name = validate_model_name(name)
+        path = save_model(net, model_path(name), metadata, overwrite=overwrite)
+    except FileExistsError:
+        st.warning(f"A model named “{name}” exists already. Choose another name, or tick "
+                   "“Replace a saved model of the same name”.")
+    except ModelFileError as error:
+        st.error(f"Cannot save: {error}")
+    except OSError as error:  # the server's disk, not the user: logged, and said plainly
+        log.exception("saving model %r", name)
+        st.error(f"Cannot save: the server could not write the file ({error.strerror or error}).")
+    else:
+        st.session_state[SAVED_PATH] = path
+        st.success(f"Saved as “{name}”. It is in the Draw page's model picker now.")
+
+
+def offer_download():
+    path = st.session_state.get(SAVED_PATH)
+    if path is not None and path.exists():
+        st.download_button(f"Download “{path.stem}”", path.read_bytes(), file_name=path.name,
+                           mime="application/octet-stream", key="download-model",
+                           help="The model file (weights and how they were trained), to keep or share.")
+
+
+def save_section(run, snap):
+    st.subheader("Keep this model")
+    st.caption(f"Saving {run.label}. Saved models appear at once in the Draw page's model picker.")
+    name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+    name = name_column.text_input("Model name", key="model-name", placeholder="e.g. fast demo, 97%",
+                                  help="Letters, digits, spaces, '_', '-' and '.'.")
+    overwrite = st.checkbox("Replace a saved model of the same name", key="model-overwrite")
+    if button_column.button("Save model", key="save-model", type="primary", width="stretch"):
+        save_network(run.worker.finished_network(), snap.outcome.metadata, name, overwrite)
+    offer_download()
+
+
+def upload_section():
+    with st.expander("Upload a model file"):
+        upload = st.file_uploader("A model file (.npz) saved by this app", type=["npz"], key="upload-model")
+        name = st.text_input("Save it as", upload.name.rsplit(".", 1)[0] if upload else "",
+                             key="upload-model-name")
+        overwrite = st.checkbox("Replace a saved model of the same name", key="upload-overwrite")
+        if st.button("Save uploaded model", key="save-upload", disabled=upload is None):
+            try:
+                net = load_model(upload.getvalue(), label=upload.name)
+            except ModelFileError as error:
+                st.error(str(error))
+            else:
+                save_network(net, net.metadata, name, overwrite)

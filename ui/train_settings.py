@@ -1,0 +1,164 @@
+"""The Train page's settings: which digits to learn from, the recipe (a
+preset, or every setting of Custom), and whether it can run.
+
+The widgets' choices, bounds and help texts come from the table of recipe
+rules (network/recipe_rules.py), which also checks every recipe.
+"""
+
+import dataclasses
+
+import numpy as np
+import streamlit as st
+
+from network.csvfile import load_csv
+from network.errors import UserError
+from network.mnist import TRAIN_SIZE
+from network.model import build_layers
+from network.optimizers import OPTIMIZER_NAMES
+from network.recipe_rules import BATCH_SIZES, RULES
+from network.training import PRESETS, TrainConfig, parse_conv, parse_widths, total_steps
+from ui.train_runs import MNIST, PRESET_NAMES
+
+EVALUATIONS_PER_RUN = 30  # dev measurements a Custom run makes
+CSV_CACHE = "train_csv_digits"  # session state: (upload id, Digits or None, problem or None)
+CSV = "My CSV file"
+PRESET_NOTES = {
+    "fast": "A good model in seconds, for a class: one hidden layer of 128 ReLU units, Adam, "
+            "two passes over the 55,000 training digits.",
+    "seed": "The original notebook, exactly: 784-10-10, uniform random start, plain gradient descent on "
+            "all images at once, learning rate 0.1, 500 iterations. Watch how slowly it climbs.",
+    "default": (f"The shipped model's recipe: a small convolutional network trained for "
+                f"{PRESETS['default'].epochs} epochs on shifted, rotated, slanted, rescaled and thickened "
+                "digits. The best reader of drawings, but slow in the browser: expect several minutes, "
+                "more while other runs share the server."),
+    "custom": "Every setting is yours: they appear below.",
+}
+
+
+def custom_config(data_size):
+    """The Custom recipe's controls, as a TrainConfig; RecipeError for settings that do not parse."""
+    base, rules = PRESETS["fast"], RULES
+
+    def about(name):
+        return {"label": rules[name].label, "help": rules[name].help}
+
+    def bounds(name):
+        return {"min_value": rules[name].low, "max_value": rules[name].high}
+
+    with st.container(border=True):
+        st.markdown("**Custom settings**: hover over the ? beside a setting to see what it does to learning.")
+        shape, stepping, length_column, sample = st.columns(4)
+        hidden = shape.text_input(value="128", key="train-hidden", **about("hidden"))
+        conv = shape.text_input(value="", key="train-conv", **about("filters"))
+        activation = shape.selectbox(options=rules["activation"].choices, key="train-activation", **about("activation"))
+        init = shape.selectbox(options=rules["init"].choices, key="train-init", **about("init"))
+        dropout = shape.slider(**bounds("dropout"), value=0.0, step=0.05, key="train-dropout", **about("dropout"))
+        optimizers = rules["optimizer"].choices
+        optimizer = stepping.selectbox(options=optimizers, index=optimizers.index(base.optimizer),
+                                       format_func=OPTIMIZER_NAMES.get, key="train-optimizer", **about("optimizer"))
+        lr = stepping.number_input(**bounds("lr"), value=base.lr, step=0.0005, format="%.4f", key="train-lr",
+                                   **about("lr"))
+        schedule = stepping.selectbox(options=rules["schedule"].choices, key="train-schedule", **about("schedule"))
+        l2 = stepping.number_input(**bounds("l2"), value=0.0, step=0.0001, format="%.4f", key="train-l2",
+                                   **about("l2"))
+        batch = length_column.select_slider(options=BATCH_SIZES, value=base.batch_size, key="train-batch",
+                                            **about("batch_size"))
+        unit = length_column.radio(
+            "Train for", ["epochs", "iterations"], horizontal=True, key="train-length-unit",
+            help="An epoch is one pass over every training image; an iteration is one step (one batch).")
+        length = length_column.number_input(
+            f"Number of {unit}", **bounds("length"), value=base.epochs if unit == "epochs" else 500,
+            key="train-length", help=rules["length"].help)
+        augment = length_column.multiselect(options=rules["augment"].choices, key="train-augment",
+                                            **about("augment"))
+        per_class = sample.number_input(**bounds("per_class"), value=0, step=10, key="train-per-class",
+                                        **about("per_class"))
+        dev_size = sample.number_input(**bounds("dev_size"), value=base.dev_size, step=500, key="train-dev-size",
+                                       **about("dev_size"))
+        seed = sample.number_input(**bounds("seed"), value=0, key="train-seed", **about("seed"))
+    config = TrainConfig(
+        hidden=parse_widths(hidden), conv=parse_conv(conv), activation=activation,
+        init=init, optimizer=optimizer, lr=float(lr), schedule=schedule,
+        batch_size=None if batch == "full" else batch, epochs=length if unit == "epochs" else None,
+        iterations=length if unit == "iterations" else None, l2=float(l2), dropout=float(dropout),
+        augment=tuple(augment), seed=int(seed), dev_size=int(dev_size), per_class=int(per_class) or None)
+    return with_live_evaluations(config, data_size)
+
+
+def with_live_evaluations(config, data_size):
+    """Measure dev accuracy about EVALUATIONS_PER_RUN times, so the curves move during the run."""
+    n_train = 10 * config.per_class if config.per_class else max(1, data_size - config.dev_size)
+    return dataclasses.replace(config, eval_every=max(1, total_steps(config, n_train) // EVALUATIONS_PER_RUN))
+
+
+def fit_to_data(config, data_size):
+    """A preset's dev set made to fit a small CSV: at most a fifth of its rows."""
+    return dataclasses.replace(config, dev_size=min(config.dev_size, data_size // 5))
+
+
+def check_recipe(config, data_size):
+    """None if the recipe can run, else a message saying what to change."""
+    if config.dev_size >= data_size:
+        return f"the dev set ({config.dev_size:,}) must be smaller than the {data_size:,} digits to learn from"
+    try:
+        config.check()
+        build_layers(config.architecture(), np.random.default_rng())  # the shapes, without the weights
+    except UserError as error:
+        return str(error)
+    return None
+
+
+def uploaded_digits(upload):
+    """The Digits in an uploaded Kaggle CSV, parsed once per upload; None,
+    after a message naming the file, row and column, for a bad one."""
+    cached = st.session_state.get(CSV_CACHE)
+    if cached is None or cached[0] != upload.file_id:
+        try:
+            cached = (upload.file_id, load_csv(upload), None)
+        except UserError as error:
+            cached = (upload.file_id, None, str(error))
+        st.session_state[CSV_CACHE] = cached
+    _, digits, problem = cached
+    if problem:
+        st.error(f"This file cannot be used: {problem}")
+    else:
+        st.caption(f"{len(digits):,} labelled digits. Without a separate test set, runs are judged on the "
+                   "dev digits held out of training.")
+    return digits
+
+
+def choose_data():
+    """MNIST, an uploaded CSV's Digits, or None until a good CSV is uploaded."""
+    kind = st.radio("Digits to learn from", [MNIST, CSV], horizontal=True, key="train-data",
+                    help="MNIST: 60,000 handwritten digits, plus 10,000 more to test on (downloaded on first "
+                         "use). Or your own CSV in the format of Kaggle's digit recognizer: a header "
+                         "label,pixel0,...,pixel783, then one digit per row with pixels from 0 to 255.")
+    if kind == MNIST:
+        return MNIST
+    upload = st.file_uploader("CSV file", type=["csv"], key="train-csv")
+    return uploaded_digits(upload) if upload is not None else None
+
+
+def choose_preset():
+    preset = st.radio("Recipe", list(PRESET_NAMES), format_func=PRESET_NAMES.get, horizontal=True,
+                      key="train-preset", help="A ready-made recipe, or Custom to choose every setting.")
+    st.caption(PRESET_NOTES[preset])
+    return preset
+
+
+def recipe(preset, data):
+    """(TrainConfig or None, problem message or None) for the preset, or
+    from the Custom controls; a preset's dev set is fitted to a small CSV."""
+    data_size = TRAIN_SIZE if data is MNIST or data is None else len(data)
+    try:
+        config = custom_config(data_size) if preset == "custom" else fit_to_data(PRESETS[preset], data_size)
+    except UserError as error:
+        return None, str(error)
+    return config, check_recipe(config, data_size)
+
+
+def show_recipe(config, problem):
+    if problem:
+        st.error(f"Please change a setting: {problem}")
+    elif config is not None:
+        st.caption(f"`{config.describe()}` · {config.dev_size:,} dev images")
