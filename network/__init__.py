@@ -7,10 +7,17 @@
     optimizers.py   gradient descent, momentum, Adam; learning-rate schedules
     augment.py      random distortions of training images
     training.py     recipes, presets and the step-by-step training loop
+    recipe_rules.py every recipe setting's choices, bounds and help, in one table
     worker.py       training in a background thread (the Train page)
     evaluation.py   accuracy, per-class accuracy, confusion matrix
     modelfile.py    saving and loading models, safely
-    data.py         MNIST on any machine, Kaggle-format CSVs
+    digits.py       labelled digits, dev splits, per-digit subsets
+    mnist.py        MNIST on any machine: cache, IDX files, mirrors
+    wheel.py        MNIST from a PyPI wheel, unpickling arrays only
+    csvfile.py      Kaggle-format CSVs
+    files.py        the data folder; writing files atomically
+    errors.py       UserError: the mistakes a user can fix
+    shapes.py       28x28 images, 784 inputs, 10 digits
     preprocess.py   a canvas drawing -> an MNIST-style 28x28 image
     visualise.py    pictures of weights, activations and saliency
     store.py        classes and labelled drawings, kept in a database

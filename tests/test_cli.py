@@ -11,7 +11,7 @@ from PIL import Image
 
 from network.cli import main
 from tests.drawn import draw_digit
-from tests.test_engine import toy_digits
+from tests.toys import toy_images
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def toy_csv(tmp_path):
     """A Kaggle-format train.csv of learnable toy digits."""
-    images, labels = toy_digits(400)
+    images, labels = toy_images(400)
     path = tmp_path / "train.csv"
     header = "label," + ",".join(f"pixel{i}" for i in range(784))
     rows = np.column_stack([labels, images.reshape(len(labels), 784)])

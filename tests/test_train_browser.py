@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-FAST_DEMO_SECONDS = 30   # a class waits no longer than this for >= 95%
-STOP_SECONDS = 2         # from clicking Stop to the progress holding still
+HANG_GUARD = 180  # seconds: only so that a broken page fails instead of hanging (not a speed claim)
 
 
 def open_train_page(page, app_url, preset, note):
@@ -30,7 +29,15 @@ def number_after(word, text):
     return float(found.group(1)) if found else None
 
 
-def watch_until(page, prefix, timeout):
+def poll(condition, what):
+    """Wait until condition() holds, checking every 0.1 s."""
+    deadline = time.monotonic() + HANG_GUARD
+    while not condition():
+        assert time.monotonic() < deadline, f"never {what}"
+        time.sleep(0.1)
+
+
+def watch_until(page, prefix, timeout=HANG_GUARD):
     """(time, line) for every distinct progress line until one starts with `prefix`."""
     deadline = time.monotonic() + timeout
     seen = [(time.monotonic(), progress(page))]
@@ -46,7 +53,7 @@ def watch_until(page, prefix, timeout):
 def test_fast_demo_learns_live_and_its_saved_model_reaches_the_draw_page(page, app_url):
     open_train_page(page, app_url, "Fast demo", "A good model in seconds")
     page.locator(".st-key-train-start button").click()
-    lines = [line for _, line in watch_until(page, "Finished", FAST_DEMO_SECONDS)]
+    lines = [line for _, line in watch_until(page, "Finished")]
     assert len(lines) >= 3, lines  # it changed while training, not only at the end
     assert number_after("dev accuracy", lines[-1]) >= 95, lines
     expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
@@ -65,26 +72,22 @@ def test_fast_demo_learns_live_and_its_saved_model_reaches_the_draw_page(page, a
 def test_a_long_run_redraws_live_and_stops_at_once(page, app_url):
     open_train_page(page, app_url, "Seed", "The original notebook")
     page.locator(".st-key-train-start button").click()
-    watch_until(page, "Training · Iteration", 30)
+    watch_until(page, "Training · Iteration")
     expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
     chart = page.locator("[data-testid='stVegaLiteChart']").first
     before, iteration = chart.screenshot(), number_after("Iteration", progress(page))
-    deadline = time.monotonic() + 30
-    while number_after("Iteration", progress(page)) < iteration + 10:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    time.sleep(0.6)  # a redraw of the charts
-    assert chart.screenshot() != before
+    poll(lambda: number_after("Iteration", progress(page)) >= iteration + 10, "10 more iterations")
+    poll(lambda: chart.screenshot() != before, "a redrawn chart")
 
+    clicked_at = number_after("Iteration", progress(page))
     page.locator(".st-key-train-stop button").click()
-    clicked = time.monotonic()
-    seen = watch_until(page, "Stopped", STOP_SECONDS + 5)  # then it measures test accuracy
+    seen = watch_until(page, "Stopped")  # then it measures test accuracy
     final = seen[-1][1]
-    settled = min(when for when, line in seen if number_after("Iteration", line) == number_after("Iteration", final))
-    assert settled - clicked < STOP_SECONDS, [line for _, line in seen]
+    # Stop ends the run after the step in progress (and the one the page had not shown yet).
+    assert number_after("Iteration", final) <= clicked_at + 2, [line for _, line in seen]
     box = page.locator(".st-key-train-progress").inner_text()
-    time.sleep(STOP_SECONDS)
-    assert page.locator(".st-key-train-progress").inner_text() == box  # it holds still, while and after
+    expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=HANG_GUARD * 1000)  # judged meanwhile
+    assert page.locator(".st-key-train-progress").inner_text() == box  # it held still, while and after
     # the network is measured on the test set
     assert number_after("Iteration", final) < 500
     expect(page.locator(".st-key-train-stop button")).to_be_disabled()

@@ -8,7 +8,6 @@ import time
 import numpy as np
 import pytest
 
-from network.digits import Digits
 from network.recipe_rules import RecipeError
 from network.training import TrainConfig
 from network.worker import (
@@ -23,19 +22,10 @@ from network.worker import (
     RunQueue,
     TrainingWorker,
 )
+from tests.toys import toy_digits
 
 QUICK = TrainConfig(hidden=(32,), optimizer="adam", lr=0.01, batch_size=32, epochs=3, dev_size=100, eval_every=5)
 ENDLESS = dataclasses.replace(QUICK, epochs=None, iterations=1_000_000)
-
-
-def toy_digits(n, seed=0, noise=40):
-    """A learnable stand-in for MNIST: each digit is a fixed random 28x28
-    pattern plus noise."""
-    rng = np.random.default_rng(seed)
-    prototypes = rng.integers(0, 256, (10, 28, 28))
-    labels = np.arange(n) % 10
-    images = np.clip(prototypes[labels] + rng.normal(0, noise, (n, 28, 28)), 0, 255).astype(np.uint8)
-    return Digits(images, labels.astype(np.int64), f"toy digits (seed {seed})")
 
 
 LABELLED = toy_digits(600)
@@ -103,7 +93,7 @@ def test_pause_holds_still_and_resume_carries_on():
     worker.pause()
     wait_for(lambda: worker.snapshot().state == PAUSED)
     paused_at = steps_done(worker)
-    time.sleep(0.5)
+    time.sleep(0.5)  # a window to watch it hold still in (not a speed limit)
     assert steps_done(worker) == paused_at
     worker.resume()
     wait_for(lambda: steps_done(worker) > paused_at + 5)
@@ -113,17 +103,16 @@ def test_pause_holds_still_and_resume_carries_on():
     assert worker.snapshot().state == STOPPED
 
 
-def test_stop_takes_effect_within_a_second_and_the_run_is_still_judged():
+def test_stop_takes_effect_after_the_step_in_progress_and_the_run_is_still_judged():
     worker = new_worker(ENDLESS).start()
     wait_for(lambda: steps_done(worker) > 10)
-    asked = time.monotonic()
+    asked_at = steps_done(worker)
     worker.stop(wait=1.0)
-    latency = time.monotonic() - asked
     assert worker.snapshot().ended_as == STOPPED  # known at once, while it measures accuracy
     stopped_at = steps_done(worker)
+    assert stopped_at <= asked_at + 1  # at most the step in progress finished
     worker.join(10)
     snap = worker.snapshot()
-    assert latency < 1.0
     assert snap.state == STOPPED and len(snap.history) == stopped_at
     assert snap.outcome.metadata["ended"] == STOPPED  # a stopped run can be saved too
     assert snap.outcome.result["test_accuracy"] > 0.5
@@ -223,13 +212,11 @@ def test_an_abandoned_run_stops_itself_when_nobody_polls_it():
     queue = RunQueue(2)
     abandoned = new_worker(ENDLESS, queue, heartbeat_timeout=0.5).start()
     watched = new_worker(ENDLESS, queue, heartbeat_timeout=0.5).start()
-    started = time.monotonic()
-    wait_for(lambda: watched.snapshot() and abandoned.done, timeout=3)  # polls `watched` only
-    assert time.monotonic() - started < 2
+    wait_for(lambda: watched.snapshot() and abandoned.done, timeout=30)  # polls `watched` only
     assert abandoned.snapshot().state == ABANDONED
     assert abandoned.snapshot().outcome is None  # nobody is there to read results
     assert "had not looked at it" in abandoned.snapshot().message
-    for _ in range(10):
+    for _ in range(10):  # a window to watch the polled run carry on in (not a speed limit)
         time.sleep(0.1)
         assert watched.snapshot().state == RUNNING
     watched.stop()
