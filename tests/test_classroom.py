@@ -13,6 +13,7 @@ from PIL import Image
 from network.classroom import class_report, csv_bytes, parse_duration, prompt, zip_bytes
 from network.cli import main
 from network.csvfile import load_csv
+from network.errors import UserError
 from network.store import open_store
 
 
@@ -110,5 +111,5 @@ def test_cli_purges_idle_classes(a_class, capsys):
 def test_durations():
     assert parse_duration("30d") == 30 * 86400 and parse_duration("90m") == 5400
     for bad in ["30", "d", "-3d", "3w", ""]:
-        with pytest.raises(ValueError):
+        with pytest.raises(UserError):
             parse_duration(bad)
