@@ -135,6 +135,8 @@ class Reading:
 class Network:
     """A feed-forward network trained with softmax + cross-entropy."""
 
+    metadata: dict  # what its model file records (modelfile.py); set when saved or loaded
+
     def __init__(self, arch, seed=0, dtype=np.float32):
         # dtype is float32 everywhere but in the gradient-check test, which
         # needs float64 for finite differences to be accurate.

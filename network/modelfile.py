@@ -34,7 +34,7 @@ class ModelFileError(UserError):
     """A model file, or a model's name, that cannot be used; str(e) is one line for the user."""
 
 
-def validate_model_name(name):
+def validate_model_name(name: str | None) -> str:
     """A user's model name, stripped; ModelFileError if it could escape the
     models folder or would not make a sensible file name."""
     name = (name or "").strip()
@@ -48,11 +48,11 @@ def validate_model_name(name):
     return name
 
 
-def user_models_dir():
+def user_models_dir() -> Path:
     return data_dir() / "models"
 
 
-def model_path(name):
+def model_path(name: str) -> Path:
     """Where a model of this name lives: the shipped ones in models/, the
     users' in data/models/."""
     if name in SHIPPED:
@@ -60,7 +60,7 @@ def model_path(name):
     return user_models_dir() / f"{validate_model_name(name)}.npz"
 
 
-def list_models():
+def list_models() -> dict[str, Path]:
     """{name: path} of the shipped models, then the users' saved ones."""
     found = {name: SHIPPED_DIR / f"{name}.npz" for name in SHIPPED if (SHIPPED_DIR / f"{name}.npz").exists()}
     folder = user_models_dir()
@@ -70,7 +70,7 @@ def list_models():
     return found
 
 
-def save_model(net, path, metadata=None, overwrite=True):
+def save_model(net: Network, path: str | Path, metadata: dict | None = None, overwrite: bool = True) -> Path:
     """Write net and its metadata to path atomically (temporary file, then rename)."""
     path = Path(path)
     if path.exists() and not overwrite:
@@ -86,27 +86,28 @@ def save_model(net, path, metadata=None, overwrite=True):
     return path
 
 
-def load_model(source, label=None):
+def load_model(source: str | Path | bytes, label: str | None = None) -> Network:
     """The Network stored in source (a path, or the bytes of an uploaded
     file), with its metadata as `net.metadata`."""
+    file: Path | io.BytesIO
     if isinstance(source, (bytes, bytearray)):
         label = label or "uploaded file"
-        size, source = len(source), io.BytesIO(source)
+        size, file = len(source), io.BytesIO(source)
     else:
-        source = Path(source)
-        label = label or source.name
+        file = Path(source)
+        label = label or file.name
         try:
-            size = source.stat().st_size
+            size = file.stat().st_size
         except OSError:
             raise ModelFileError(f"{label}: no such model file") from None
     if size > MAX_FILE_BYTES:
         raise ModelFileError(f"{label}: {size / 1e6:.0f} MB is too large for a model file")
-    head = _first_bytes(source, 4)
+    head = _first_bytes(file, 4)
     if head != b"PK\x03\x04":
         raise ModelFileError(f"{label}: not a model file (not an .npz archive)")
     try:
         # Opened here, not by np.load: it leaves its own handle open when the archive is damaged.
-        with _opened(source) as file, np.load(file, allow_pickle=False) as stored:
+        with _opened(file) as opened, np.load(opened, allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in stored.files}
     except ValueError as error:
         if "pickle" in str(error):
@@ -117,7 +118,7 @@ def load_model(source, label=None):
     return network_from_arrays(arrays, label)
 
 
-def network_from_arrays(arrays, label):
+def network_from_arrays(arrays: dict[str, np.ndarray], label: str) -> Network:
     """Check the arrays of a model file and build its Network."""
     meta = _read_metadata(arrays, label)
     try:
@@ -141,7 +142,7 @@ def network_from_arrays(arrays, label):
     return net
 
 
-def input_blur(net):
+def input_blur(net: Network) -> float:
     """How much this model wants drawings softened (see TrainConfig.input_blur)."""
     blur = getattr(net, "metadata", {}).get("config", {}).get("input_blur", 0.0)
     return float(blur) if isinstance(blur, (int, float)) and 0 <= blur <= 3 else 0.0

@@ -17,6 +17,7 @@ scripts/eval_real_drawings.py measures what each step is worth.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -75,7 +76,7 @@ class MnistInput:
     ink_fraction: float
 
 
-def load_image(path) -> np.ndarray:
+def load_image(path: str | Path) -> np.ndarray:
     """Read a PNG/JPEG/... file into an RGBA uint8 array (keeps transparency)."""
     try:
         with Image.open(path) as image:

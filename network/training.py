@@ -53,10 +53,10 @@ class TrainConfig:
     # reads it (canvas_to_mnist's blur), since MNIST's digits have soft edges.
     input_blur: float = 0.0
 
-    def architecture(self):
+    def architecture(self) -> dict:
         return architecture(self.hidden, self.activation, self.conv, self.dropout, self.init)
 
-    def check(self):
+    def check(self) -> None:
         """Raise RecipeError with a readable message for a recipe that cannot run."""
         settings = {"activation": self.activation, "init": self.init, "optimizer": self.optimizer,
                     "schedule": self.schedule, "lr": self.lr, "l2": self.l2, "dropout": self.dropout,
@@ -70,11 +70,11 @@ class TrainConfig:
         problems += [RULES["hidden"].problem(width, "each hidden layer's width") for width in self.hidden]
         if (self.epochs is None) == (self.iterations is None):
             problems.append("give either epochs or iterations")
-        problems = list(dict.fromkeys(p for p in problems if p))  # each once, in order
-        if problems:
-            raise RecipeError("; ".join(problems))
+        messages = list(dict.fromkeys(p for p in problems if p))  # each once, in order
+        if messages:
+            raise RecipeError("; ".join(messages))
 
-    def describe(self):
+    def describe(self) -> str:
         """The recipe in one line, e.g. '784-128-10 relu · Adam lr 0.002 · batch 128 · 2 epochs'."""
         dense = "-".join(str(w) for w in (*self.hidden, 10))
         layers = (f"conv {', '.join(f'{f}x{k}' for f, k in self.conv)}, dense {dense}" if self.conv
@@ -106,7 +106,7 @@ def _count(n, word):
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def parse_widths(text):
+def parse_widths(text: str) -> tuple[int, ...]:
     """Hidden layer widths as typed: '256, 128' -> (256, 128); '' -> () (no
     hidden layer: a linear model).  RecipeError with a readable message."""
     try:
@@ -115,7 +115,7 @@ def parse_widths(text):
         raise RecipeError("hidden layers: write whole numbers separated by commas, e.g. 256, 128") from None
 
 
-def parse_conv(text):
+def parse_conv(text: str) -> tuple[tuple[int, int], ...]:
     """Conv blocks as typed: '16x5, 32x3' -> ((16, 5), (32, 3)); '' or 'none' -> ()."""
     if text.strip().lower() == "none":
         return ()
@@ -162,13 +162,14 @@ class Progress:
         return self.step >= self.total_steps
 
 
-def steps_per_epoch(config, n_train):
+def steps_per_epoch(config: TrainConfig, n_train: int) -> int:
     return 1 if config.batch_size is None else math.ceil(n_train / config.batch_size)
 
 
-def total_steps(config, n_train):
+def total_steps(config: TrainConfig, n_train: int) -> int:
     if config.iterations is not None:
         return config.iterations
+    assert config.epochs is not None, "check(): a recipe gives epochs or iterations"
     return config.epochs * steps_per_epoch(config, n_train)
 
 
@@ -247,7 +248,7 @@ def train_to_end(net, config, train_images, train_labels, dev_images=None, dev_l
     return history
 
 
-def new_network(config):
+def new_network(config: TrainConfig) -> Network:
     config.check()
     return Network(config.architecture(), seed=config.seed)
 

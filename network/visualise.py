@@ -9,16 +9,17 @@ import numpy as np
 from PIL import Image
 
 
-def enlarge(image, size):
+def enlarge(image: np.ndarray, size: int) -> np.ndarray:
     """A 2-D (or RGB) image scaled up to `size` pixels wide, pixels kept square."""
     image = np.asarray(image)
     if image.dtype != np.uint8:
         image = (np.clip(image, 0, 1) * 255).astype(np.uint8)
     height, width = image.shape[:2]
-    return np.asarray(Image.fromarray(image).resize((size, max(1, round(size * height / width))), Image.NEAREST))
+    shape = (size, max(1, round(size * height / width)))
+    return np.asarray(Image.fromarray(image).resize(shape, Image.Resampling.NEAREST))
 
 
-def diverging(values, limit=None):
+def diverging(values: np.ndarray, limit: float | None = None) -> np.ndarray:
     """Signed values as RGB: white at zero, red positive, blue negative,
     full colour at +-limit (default: the largest magnitude)."""
     values = np.asarray(values, dtype=np.float32)
@@ -31,7 +32,7 @@ def diverging(values, limit=None):
     return (rgb * 255).astype(np.uint8)
 
 
-def saliency_overlay(pixels, saliency):
+def saliency_overlay(pixels: np.ndarray, saliency: np.ndarray) -> np.ndarray:
     """The input digit in grey with the saliency map laid over it: red where
     more ink would raise the winning score, blue where it would lower it."""
     colour = diverging(saliency).astype(np.float32)
@@ -40,7 +41,7 @@ def saliency_overlay(pixels, saliency):
     return (strength * colour + (1 - strength) * grey).astype(np.uint8)
 
 
-def tile(images, columns, gap=1, background=255):
+def tile(images: np.ndarray, columns: int, gap: int = 1, background: int = 255) -> np.ndarray:
     """Lay equally-sized images (n, h, w) or (n, h, w, 3) out in a grid."""
     images = np.asarray(images)
     n, h, w = images.shape[:3]
@@ -52,7 +53,7 @@ def tile(images, columns, gap=1, background=255):
     return grid
 
 
-def scaled_grey(values):
+def scaled_grey(values: np.ndarray) -> np.ndarray:
     """Non-negative activations as uint8 grey, brightest = largest."""
     values = np.asarray(values, dtype=np.float32)
     top = float(values.max()) or 1.0

@@ -36,6 +36,7 @@ import numpy as np
 from .digits import Digits
 from .errors import UserError
 from .evaluation import evaluate
+from .model import Network
 from .training import (
     TrainingDiverged,
     evaluate_run,
@@ -193,18 +194,18 @@ class TrainingWorker:
 
     # -- the page's side -------------------------------------------------------
 
-    def start(self):
+    def start(self) -> "TrainingWorker":
         self._last_poll = time.monotonic()
         self._thread.start()
         return self
 
-    def pause(self):
+    def pause(self) -> None:
         self._set_paused(True)
 
-    def resume(self):
+    def resume(self) -> None:
         self._set_paused(False)
 
-    def stop(self, wait=0.0):
+    def stop(self, wait: float = 0.0) -> None:
         """End the run after the current step (well within a second); wait up
         to `wait` seconds for its training to end, so the caller can show it."""
         with self._lock:
@@ -212,11 +213,11 @@ class TrainingWorker:
             self._lock.notify_all()
             self._lock.wait_for(lambda: self._ended_as is not None, timeout=wait)
 
-    def set_drawing(self, drawing):
+    def set_drawing(self, drawing: np.ndarray | None) -> None:
         """The user's latest drawing, read at the next view refresh."""
         self._drawing = drawing
 
-    def snapshot(self):
+    def snapshot(self) -> Snapshot:
         """The run as it is now; also the heartbeat that keeps it alive."""
         position = self._queue.position(self)  # before taking our lock: see the lock order
         with self._lock:
@@ -236,13 +237,13 @@ class TrainingWorker:
         with self._lock:
             return self._state in ENDED
 
-    def finished_network(self):
+    def finished_network(self) -> Network:
         """The trained network, once nothing else runs it."""
         if not self.done:
             raise RuntimeError("the network is still training")
         return self._net
 
-    def join(self, timeout=None):
+    def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
 
     def _set_paused(self, paused):
