@@ -226,6 +226,8 @@ def test_a_writer_killed_at_any_moment_leaves_whole_drawings(store, database_loc
         time.sleep(0.05 * round_)
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait()
+        for pipe in (writer.stdin, writer.stdout, writer.stderr):
+            pipe.close()
     rows = _check_untorn(store)
     assert rows   # the writes before each kill are there, whole
     if store.db.kind == "sqlite":
