@@ -8,6 +8,7 @@ view (train_live.py), the results (train_results.py) and saving
 
 import streamlit as st
 
+from ui.errors import guarded
 from ui.routing import routed
 from ui.train_live import live_view, refresh_every
 from ui.train_results import results_section
@@ -34,6 +35,6 @@ with buttons_column:
     control_buttons(preset, config, problem, data)
 run = current_run()
 refresh = refresh_every(run.worker.snapshot() if run else None)
-st.fragment(run_every=refresh)(live_view)(refresh)
+st.fragment(run_every=refresh)(guarded(live_view, "The live view"))(refresh)
 results_section()
 upload_section()

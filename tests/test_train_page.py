@@ -267,3 +267,16 @@ def test_a_conv_network_shows_its_first_layer_filters(data_dir):
     at.text_input(key="train-conv").set_value("4x5").run()
     train_tiny_run(at)
     assert any("convolution filter looks for (5x5 weights)" in caption for caption in image_captions(at))
+
+
+def test_a_bug_is_logged_and_the_page_says_so_without_a_traceback(data_dir, monkeypatch, caplog):
+    import ui.train_settings
+
+    def broken(*args):
+        raise RuntimeError("an engine bug")
+
+    monkeypatch.setattr(ui.train_settings, "check_recipe", broken)
+    at = open_page()  # no exception escapes to the page
+    assert any("something went wrong" in m for m in messages(at)), messages(at)
+    assert "an engine bug" not in " ".join(messages(at))
+    assert any(r.exc_info and "an engine bug" in str(r.exc_info[1]) for r in caplog.records)
