@@ -33,7 +33,7 @@ class NotDense(ValueError):
 class Trace:
     """Everything one example does in a network: `values` maps the notebook's
     names ("X", "W1", "b1", "Z1", "A1", ..., "dZ2", "dW2", "db2", "dA1",
-    "dZ1", ...) to float arrays, columns as in the maths.  Weights are copies
+    "f'(Z1)", "dZ1", ...) to float arrays, columns as in the maths.  Weights are copies
     taken before any step.  `label` is the digit taught (None: forward only),
     `activations` the name of each hidden layer's function."""
 
@@ -100,8 +100,10 @@ def trace(net, image, label=None):
         dA = dense.backward(dZ, need_input_grad=l > 1)
         values[f"dW{l}"], values[f"db{l}"] = dense.grads["W"].copy(), dense.grads["b"].copy()
         if l > 1:
+            below = pairs[l - 2][1]
             values[f"dA{l - 1}"] = dA
-            dZ = values[f"dZ{l - 1}"] = pairs[l - 2][1].backward(dA)
+            values[f"f'(Z{l - 1})"] = np.asarray(below.f_deriv(values[f"Z{l - 1}"], values[f"A{l - 1}"]), dA.dtype)
+            dZ = values[f"dZ{l - 1}"] = below.backward(dA)
     return Trace(values, L, activations, label, cross_entropy(Z, np.array([label])))
 
 

@@ -63,6 +63,8 @@ def test_gradients_are_the_engines_gradients(hidden, activation):
         below = t["X"] if l == 1 else t[f"A{l - 1}"]
         np.testing.assert_allclose(t[f"dW{l}"], t[f"dZ{l}"] @ below.T, rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(t[f"db{l}"], t[f"dZ{l}"], rtol=1e-10, atol=1e-14)
+    for l in range(1, L):  # dZl = dAl * f'(Zl)
+        np.testing.assert_allclose(t[f"dZ{l}"], t[f"dA{l}"] * t[f"f'(Z{l})"], rtol=1e-10, atol=1e-14)
 
 
 def test_gradients_match_finite_differences():

@@ -3,6 +3,7 @@ streamlit_app.py routes to them through routing.py).
 
     routing.py         the page list and the router; routed() for each page
     models.py          the model picker's models, loaded once per server
+    mnist.py           MNIST, obtained once per server with a progress bar
     session.py         session state keys used by more than one page
     errors.py          how a page shows a user's mistake, and a bug
     classroom.py       the Draw page in a class: joining, the "Draw this" round

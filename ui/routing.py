@@ -28,6 +28,7 @@ def pages():
         st.Page("pages/draw.py", title="Draw", icon="✏️", default=True),
         st.Page("pages/train.py", title="Train", icon="📈", url_path="train"),
         st.Page("pages/class.py", title="Class", icon="🏫", url_path="class"),
+        st.Page("pages/inside.py", title="Inside", icon="🔬", url_path="inside"),
     ]
 
 

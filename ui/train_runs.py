@@ -11,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from network.errors import UserError
-from network.mnist import fetch_mnist
 from network.training import TrainConfig
 from network.worker import ABANDONED, DIVERGED, FAILED, FINISHED, PAUSED, RUNNING, STOPPED, WAITING, TrainingWorker
+from ui.mnist import shared_mnist
 from ui.session import LAST_DRAWING
 
 STOP_WAIT = 1.0         # seconds Stop waits for the step in progress, to show the run stopped at once
@@ -43,24 +43,6 @@ def session_runs():
 def current_run():
     runs = session_runs()
     return runs[-1] if runs else None
-
-
-def shared_mnist():
-    """MNIST, obtained on first use with a progress bar; fetch_mnist keeps it
-    in memory, read-only, for every session of the server.
-
-    Not st.cache_resource: that would replay the progress bar into a block
-    drawn outside the cached function, and every session after the first
-    would fail with CacheReplayClosureError."""
-    bar = st.empty()
-
-    def show(fraction, message=""):
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message or "Obtaining MNIST...")
-
-    try:
-        return fetch_mnist(progress=show)
-    finally:
-        bar.empty()
 
 
 def training_source(data):
