@@ -146,32 +146,38 @@ def choose_drawing(net):
 def take_step(mine, pixels, label, alpha):
     """One gradient step on the private copy, remembering what it did to
     this drawing and to 1,000 test digits."""
-    net = mine["net"]
-    test = test_digits()
-    before = net.accuracy(test.images, test.labels) if test is not None else None
+    net, test = mine["net"], test_digits()
+
+    def accuracy():
+        return net.accuracy(test.images, test.labels) if test is not None else None
+
+    before = accuracy()
     if mine["steps"] == 0:
         mine["start"] = before
     step = learn(net, pixels, label, alpha)
     mine["steps"] += 1
-    mine["last"] = {"label": label, "alpha": alpha, "before": step.probabilities,
-                    "after": trace(net, pixels).probabilities, "accuracy": (before, net.accuracy(
-                        test.images, test.labels) if test is not None else None)}
+    mine["last"] = {"pixels": pixels, "label": label, "alpha": alpha, "before": step.probabilities,
+                    "after": trace(net, pixels).probabilities, "accuracy": (before, accuracy())}
 
 
-def show_step_result(mine):
+def show_step_result(mine, pixels):
+    """What the last step did, while the same drawing is on show."""
     last = mine["last"]
-    if last is None:
+    if last is None or pixels is None or not np.array_equal(last["pixels"], pixels):
         return
     label, (before, after) = last["label"], last["accuracy"]
     text = (f"Step {mine['steps']} (α = {last['alpha']:g}): the probability of **{label}** for this drawing went "
             f"from {last['before'][label]:.1%} to **{last['after'][label]:.1%}**.")
     if after is not None:
-        text += (f" On 1,000 MNIST test digits the accuracy went from {before:.1%} to **{after:.1%}**"
-                 f" ({mine['start']:.1%} before your first step).")
+        text += f" On 1,000 MNIST test digits the accuracy went from {before:.1%} to **{after:.1%}**"
+        text += f" ({mine['start']:.1%} before your first step)." if mine["start"] is not None else "."
     st.success(text)
     if after is None:
         st.warning("MNIST could not be obtained, so what the step did to other digits cannot be measured: "
                    f"{st.session_state.get(NO_MNIST)}")
+    chart = pd.DataFrame({"before the step": last["before"], "after": last["after"]},
+                         index=[str(d) for d in range(10)])
+    st.bar_chart(chart, height=180, x_label="digit", y_label="probability", stack=False)
 
 
 def teaching_controls(mine, pixels):
@@ -183,7 +189,7 @@ def teaching_controls(mine, pixels):
     left, right = st.columns(2)
     step = left.button("Step again" if mine["steps"] else "Take one step", key="inside-step",
                        disabled=label is None or pixels is None, type="primary")
-    if right.button("Reset", key="inside-reset", help="Put back the model's original weights"):
+    if right.button("Reset", key="inside-reset"):  # puts back the original weights
         st.session_state.pop(COPY, None)
         return label, "reset"
     if step:
@@ -288,7 +294,7 @@ def show_activation(t, l):
     Z, A = t[f"Z{l}"][:, 0], t[f"A{l}"][:, 0]
     name = t.activations[l - 1]
     units = shown_units(A)
-    st.latex(rf"A_{l} = {FUNCTIONS[name]}(Z_{l})")
+    st.latex(rf"A_{l} = {FUNCTIONS.get(name, name)}(Z_{l})")
     if name == "relu":
         off = [int(u) for u in units if A[u] == 0]
         st.markdown("ReLU keeps a positive number and turns a negative one into 0. A unit at 0 is switched off: "
@@ -296,7 +302,7 @@ def show_activation(t, l):
                     + (f"For your drawing, unit{'s' if len(off) > 1 else ''} {sentence(off)} "
                        f"{'are' if len(off) > 1 else 'is'} switched off." if off else "No unit shown is off."))
     else:
-        st.markdown(f"The activation function ({NAMES[name]}) bends each unit's Z into its output A, the number passed "
+        st.markdown(f"The activation function ({NAMES.get(name, name)}) bends each unit's Z into its output A, the number passed "
                     "on to the next layer.")
     previous = t["X"] if l == 1 else t[f"A{l - 1}"]
     table({f"W{l} · {'X' if l == 1 else f'A{l - 1}'}": (t[f"W{l}"] @ previous)[units, 0],
@@ -387,12 +393,12 @@ def show_hidden_error(t, l):
     name = t.activations[l - 1]
     dZ = t[f"dZ{l}"][:, 0]
     units = shown_units(dZ)
-    st.latex(rf"dZ_{l} = W_{l + 1}^T dZ_{l + 1} \ast {FUNCTIONS[name]}'(Z_{l})")
+    st.latex(rf"dZ_{l} = W_{l + 1}^T dZ_{l + 1} \ast {FUNCTIONS.get(name, name)}'(Z_{l})")
     st.markdown(f"The error flows back through the same weights: each unit collects the errors of the units it "
                 "feeds, weighted by how strongly it feeds them. "
                 + ("Units that were switched off (ReLU' = 0) pass nothing back." if name == "relu" else
-                   f"The slope of {NAMES[name]} at Z{l} scales it.") + which_units(units, dZ.size, "changed"))
-    table({f"W{l + 1}ᵀ dZ{l + 1}": t[f"dA{l}"][units, 0], f"{NAMES[name]}'(Z{l})": t[f"f'(Z{l})"][units, 0],
+                   f"The slope of {NAMES.get(name, name)} at Z{l} scales it.") + which_units(units, dZ.size, "changed"))
+    table({f"W{l + 1}ᵀ dZ{l + 1}": t[f"dA{l}"][units, 0], f"{NAMES.get(name, name)}'(Z{l})": t[f"f'(Z{l})"][units, 0],
            f"dZ{l}": dZ[units]}, unit_names(units, False))
 
 
@@ -444,7 +450,7 @@ with right:
     if action == "reset":
         mine = my_copy(path, shared)
         st.success("Reset: the model has its original weights again.")
-    show_step_result(mine)
+    show_step_result(mine, pixels)
 
 if pixels is None:
     with reading:

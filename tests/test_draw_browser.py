@@ -10,17 +10,17 @@ from tests.drawn import STROKES
 pytestmark = pytest.mark.browser
 
 
-def canvas(page: Page, clears=0):
-    """The drawing surface; each Clear gives a new canvas, keyed canvas-<number of clears>."""
-    return page.locator(f".st-key-canvas-{clears} canvas.upper-canvas")
+def canvas(page: Page, clears=0, key="canvas"):
+    """The drawing surface; each Clear gives a new canvas, keyed <key>-<number of clears>."""
+    return page.locator(f".st-key-{key}-{clears} canvas.upper-canvas")
 
 
-def draw_with_mouse(page: Page, digit, clears=0):
+def draw_with_mouse(page: Page, digit, clears=0, key="canvas"):
     """Draw the digit's strokes (canvas coordinates) as a user would."""
-    expect(canvas(page, clears)).to_be_visible(timeout=15_000)
+    expect(canvas(page, clears, key)).to_be_visible(timeout=15_000)
     # A canvas that has just appeared may not listen to the mouse yet.
     page.wait_for_timeout(1000)
-    box = canvas(page, clears).bounding_box()
+    box = canvas(page, clears, key).bounding_box()
     scale = box["width"] / 280
     for stroke in STROKES[digit]:
         x, y = stroke[0]

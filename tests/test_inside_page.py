@@ -218,3 +218,11 @@ def test_clear_gives_a_new_canvas(data_dir):
     assert any("Draw a digit in the black square" in i.value for i in at.info)
     draw(at, 1, canvas=1)
     assert reading(at).startswith("I read")
+
+
+def test_other_activations_and_dropout_are_shown_too(data_dir):
+    net = Network(architecture(hidden=(16,), activation="tanh", dropout=0.3, init="xavier"), seed=2)
+    save_model(net, model_path("tanh"), {"description": "test"})
+    at = teach(draw(open_page("tanh"), 7), 2)
+    assert shows_all(at, [r"A_1 = \tanh(Z_1)", r"dZ_1 = W_2^T dZ_2 \ast \tanh'(Z_1)"])
+    assert at.session_state["inside_copy"]["steps"] == 1
