@@ -28,9 +28,9 @@ routed()  # before anything is drawn: see ui/routing.py
 
 CANVAS_SIZE = 280
 MAX_UNITS = 10          # hidden units shown per layer; a wider layer shows its largest
-MAX_PARAMS = 2_000_000  # every session gets its own copy: 8 MB at most
+MAX_PARAMS = 2_000_000  # every session gets its own copy (weights and gradients): 16 MB at most
 TEST_PER_DIGIT = 100    # 1,000 MNIST test digits measure what a step did to the rest
-CARD = 112              # width of a unit's pictures (4 px per pixel): two fit side by side on a phone
+CARD = 112              # width of a unit's pictures, in screen pixels: two fit side by side on a phone
 
 # Session state.
 COPY = "inside_copy"            # {"key": (path, mtime), "net": private Network, "steps", "start", "last"}
@@ -175,19 +175,23 @@ def show_step_result(mine, pixels):
     if after is None:
         st.warning("MNIST could not be obtained, so what the step did to other digits cannot be measured: "
                    f"{st.session_state.get(NO_MNIST)}")
-    chart = pd.DataFrame({"before the step": last["before"], "after": last["after"]},
-                         index=[str(d) for d in range(10)])
-    st.bar_chart(chart, height=180, x_label="digit", y_label="probability", stack=False)
+    chart = pd.DataFrame({"before": last["before"], "after": last["after"]}, index=[str(d) for d in range(10)])
+    st.bar_chart(chart, height=180, x_label="digit", y_label="probability", stack=False,
+                 color=["#9ecae1", "#08519c"])  # before light, after dark
 
 
 def teaching_controls(mine, pixels):
     """The digit to teach, alpha, Step and Reset; returns the digit (or None)."""
     st.markdown("**Teach it your drawing.** Which digit is it?")
     label = st.pills("Digit to teach", list(range(10)), key="inside-target", label_visibility="collapsed")
-    alpha = st.slider("Learning rate α", 0.01, 1.0, 0.1, 0.01, key="inside-alpha",
-                      help="How big a step W − α dW takes. The seed notebook uses 0.1.")
+    alpha = st.slider("Learning rate α", 0.001, 1.0, 0.01, 0.001, format="%.3f", key="inside-alpha",
+                      help="How big a step W − α dW takes. The notebook's 0.1 is for the average gradient of "
+                           "41,000 images; the gradient of one drawing is far larger, so much smaller steps do.")
     left, right = st.columns(2)
-    step = left.button("Step again" if mine["steps"] else "Take one step", key="inside-step",
+    # Clicks are in the session state before their buttons are drawn, and are
+    # acted on below: the Step button already says what comes next.
+    again = (mine["steps"] or st.session_state.get("inside-step")) and not st.session_state.get("inside-reset")
+    step = left.button("Step again" if again else "Take one step", key="inside-step",
                        disabled=label is None or pixels is None, type="primary")
     if right.button("Reset", key="inside-reset"):  # puts back the original weights
         st.session_state.pop(COPY, None)
@@ -233,7 +237,7 @@ def cards(pictures):
 
 def heat_map(matrix, rows, columns, row_name, column_name, title):
     """A weight matrix (or its gradient) as red/blue cells; hovering gives each number."""
-    limit = float(np.abs(matrix).max()) or 1.0
+    limit = float(np.abs(matrix[np.ix_(rows, columns)]).max()) or 1.0
     frame = pd.DataFrame([{row_name: int(r), column_name: int(c), title: float(matrix[r, c])}
                           for r in rows for c in columns])
     chart = alt.Chart(frame).mark_rect().encode(

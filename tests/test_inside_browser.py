@@ -31,7 +31,7 @@ def test_teaching_a_drawing_another_digit_changes_its_reading(page: Page, app_ur
     thumb = page.locator(".st-key-inside-alpha input[type=range]")
     thumb.focus()
     thumb.press("End")  # the largest learning rate
-    expect(page.locator(".st-key-inside-alpha")).to_contain_text("1.00", timeout=15_000)
+    expect(page.locator(".st-key-inside-alpha")).to_contain_text("1.000", timeout=15_000)
     page.locator(".st-key-inside-target button", has_text=re.compile(rf"^{target}$")).click()
     step = page.locator(".st-key-inside-step button")
     expect(step).to_be_enabled(timeout=15_000)

@@ -140,10 +140,10 @@ def test_a_step_moves_the_probabilities_towards_the_taught_digit_and_reset_resto
     target = (read_digit(at) + 1) % 10
     shared = load_model(SEED)
     before = trace(shared, pixels_of(7, shared)).probabilities
-    teach(at, target)  # the seed's own alpha, 0.1
+    teach(at, target)  # the page's alpha, 0.01
     mine = at.session_state["inside_copy"]
     after = trace(mine["net"], pixels_of(7, shared)).probabilities
-    assert mine["steps"] == 1
+    assert mine["steps"] == 1 and at.button(key="inside-step").label == "Step again"
     assert after[target] > before[target]
     assert after[read_digit(at)] == after.max()
     np.testing.assert_allclose(mine["last"]["before"], before, rtol=1e-5)
@@ -157,7 +157,7 @@ def test_a_step_moves_the_probabilities_towards_the_taught_digit_and_reset_resto
 
     at.button(key="inside-reset").click()
     run(at)
-    assert at.session_state["inside_copy"]["steps"] == 0
+    assert at.session_state["inside_copy"]["steps"] == 0 and at.button(key="inside-step").label == "Take one step"
     np.testing.assert_array_equal(at.session_state["inside_copy"]["net"].params, shared.params)
     assert reading(at) == first
     assert any("Reset" in s.value for s in at.success)
