@@ -306,8 +306,8 @@ def show_activation(t, l):
                     + (f"For your drawing, unit{'s' if len(off) > 1 else ''} {sentence(off)} "
                        f"{'are' if len(off) > 1 else 'is'} switched off." if off else "No unit shown is off."))
     else:
-        st.markdown(f"The activation function ({NAMES.get(name, name)}) bends each unit's Z into its output A, the number passed "
-                    "on to the next layer.")
+        st.markdown(f"The activation function ({NAMES.get(name, name)}) bends each unit's Z into its output A, "
+                    "the number passed on to the next layer.")
     previous = t["X"] if l == 1 else t[f"A{l - 1}"]
     table({f"W{l} · {'X' if l == 1 else f'A{l - 1}'}": (t[f"W{l}"] @ previous)[units, 0],
            f"b{l}": t[f"b{l}"][units, 0], f"Z{l}": Z[units], f"A{l}": A[units]}, unit_names(units, False))
@@ -401,9 +401,11 @@ def show_hidden_error(t, l):
     st.markdown(f"The error flows back through the same weights: each unit collects the errors of the units it "
                 "feeds, weighted by how strongly it feeds them. "
                 + ("Units that were switched off (ReLU' = 0) pass nothing back." if name == "relu" else
-                   f"The slope of {NAMES.get(name, name)} at Z{l} scales it.") + which_units(units, dZ.size, "changed"))
-    table({f"W{l + 1}ᵀ dZ{l + 1}": t[f"dA{l}"][units, 0], f"{NAMES.get(name, name)}'(Z{l})": t[f"f'(Z{l})"][units, 0],
-           f"dZ{l}": dZ[units]}, unit_names(units, False))
+                   f"The slope of {NAMES.get(name, name)} at Z{l} scales it.")
+                + which_units(units, dZ.size, "changed"))
+    table({f"W{l + 1}ᵀ dZ{l + 1}": t[f"dA{l}"][units, 0],
+           f"{NAMES.get(name, name)}'(Z{l})": t[f"f'(Z{l})"][units, 0], f"dZ{l}": dZ[units]},
+          unit_names(units, False))
 
 
 def show_update(t):
@@ -458,7 +460,8 @@ with right:
 
 if pixels is None:
     with reading:
-        st.info("Draw a digit in the black square (or pick another digit above), and follow it through the network.")
+        st.info("Draw a digit in the black square (or pick another digit above), "
+                "and follow it through the network.")
     st.stop()
 t = trace(mine["net"], pixels, label)
 show_reading(reading, t, where)
