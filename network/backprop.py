@@ -55,59 +55,56 @@ class Trace:
         return int(self.probabilities.argmax())
 
 
-def dense_layers(net):
-    """The (Dense, Activation or None) pairs of a dense network, input first;
-    raises NotDense for a network with convolutions."""
-    pairs, layers = [], [layer for layer in net.layers if not isinstance(layer, Dropout)]
-    for layer in layers:
-        if isinstance(layer, Dense):
-            pairs.append([layer, None])
-        elif isinstance(layer, Activation) and pairs and pairs[-1][1] is None:
-            pairs[-1][1] = layer
-        else:
-            raise NotDense(f"{layer.describe()} layers are not dense: this view shows dense networks only")
-    if any(activation is None for _, activation in pairs[:-1]) or pairs[-1][1] is not None:
+def dense_layers(net: Network) -> tuple[list, list]:
+    """The dense layers of a dense network, input first, and the activation
+    after each but the last; raises NotDense for any other network."""
+    layers = [layer for layer in net.layers if not isinstance(layer, Dropout)]
+    others = [layer for layer in layers if not isinstance(layer, (Dense, Activation))]
+    if others:
+        raise NotDense(f"{others[0].describe()} layers are not dense: this view shows dense networks only")
+    dense, activations = layers[0::2], layers[1::2]
+    if not (all(isinstance(layer, Dense) for layer in dense) and len(activations) == len(dense) - 1
+            and all(isinstance(layer, Activation) for layer in activations)):
         raise NotDense("every dense layer but the last needs an activation, and the last feeds softmax")
-    return [tuple(pair) for pair in pairs]
+    return dense, activations
 
 
-def trace(net, image, label=None):
+def trace(net: Network, image: np.ndarray, label: int | None = None) -> Trace:
     """Run one image (28, 28) forward and, given the right `label`, backward.
 
     Dropout layers are left out: the trace shows the network as it reads.
     The backward pass overwrites `net.grads` (which is why the Inside page
     works on a private copy, never on a model other sessions share).
     """
-    pairs = dense_layers(net)
+    dense, activations = dense_layers(net)
+    L = len(dense)
     values = {"X": as_columns(np.asarray(image)[None]).astype(net.params.dtype)}
     A = values["X"]
-    for l, (dense, activation) in enumerate(pairs, start=1):
-        values[f"W{l}"], values[f"b{l}"] = dense.params["W"].copy(), dense.params["b"].copy()
-        A = values[f"Z{l}"] = dense.forward(A, training=True)
-        if activation is not None:
-            A = values[f"A{l}"] = activation.forward(A, training=True)
-    L = len(pairs)
+    for i in range(1, L + 1):
+        values[f"W{i}"], values[f"b{i}"] = dense[i - 1].params["W"].copy(), dense[i - 1].params["b"].copy()
+        A = values[f"Z{i}"] = dense[i - 1].forward(A, training=True)
+        if i < L:
+            A = values[f"A{i}"] = activations[i - 1].forward(A, training=True)
     Z = values[f"Z{L}"]
     values[f"A{L}"] = softmax(Z)
-    activations = tuple(activation.name for _, activation in pairs[:-1])
+    names = tuple(activation.name for activation in activations)
     if label is None:
-        return Trace(values, L, activations, None, None)
+        return Trace(values, L, names, None, None)
 
     label = int(label)
     dZ = values[f"dZ{L}"] = values[f"A{L}"] - one_hot(np.array([label])).astype(Z.dtype)
-    for l in range(L, 0, -1):
-        dense, _ = pairs[l - 1]
-        dA = dense.backward(dZ, need_input_grad=l > 1)
-        values[f"dW{l}"], values[f"db{l}"] = dense.grads["W"].copy(), dense.grads["b"].copy()
-        if l > 1:
-            below = pairs[l - 2][1]
-            values[f"dA{l - 1}"] = dA
-            values[f"f'(Z{l - 1})"] = np.asarray(below.f_deriv(values[f"Z{l - 1}"], values[f"A{l - 1}"]), dA.dtype)
-            dZ = values[f"dZ{l - 1}"] = below.backward(dA)
-    return Trace(values, L, activations, label, cross_entropy(Z, np.array([label])))
+    for i in range(L, 0, -1):
+        dA = dense[i - 1].backward(dZ, need_input_grad=i > 1)
+        values[f"dW{i}"], values[f"db{i}"] = dense[i - 1].grads["W"].copy(), dense[i - 1].grads["b"].copy()
+        if i > 1:
+            below = activations[i - 2]
+            values[f"dA{i - 1}"] = dA
+            values[f"f'(Z{i - 1})"] = np.asarray(below.f_deriv(values[f"Z{i - 1}"], values[f"A{i - 1}"]), dA.dtype)
+            dZ = values[f"dZ{i - 1}"] = below.backward(dA)
+    return Trace(values, L, names, label, cross_entropy(Z, np.array([label])))
 
 
-def learn(net, image, label, alpha):
+def learn(net: Network, image: np.ndarray, label: int, alpha: float) -> Trace:
     """One step of gradient descent on one drawing: W -= alpha dW for every
     layer, with the seed's own optimiser.  Returns the trace of the step
     (the network as it was, and the gradients it took)."""
@@ -116,7 +113,7 @@ def learn(net, image, label, alpha):
     return before
 
 
-def private_copy(net):
+def private_copy(net: Network) -> Network:
     """A network with the same architecture, weights and metadata whose
     weights can change without touching `net` (a shared, cached model)."""
     copy = Network(net.arch, dtype=net.params.dtype)

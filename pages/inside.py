@@ -294,11 +294,11 @@ def show_first_layer(t):
                "Under each: the sum of the products, plus the bias, makes Z.")
 
 
-def show_activation(t, l):
-    Z, A = t[f"Z{l}"][:, 0], t[f"A{l}"][:, 0]
-    name = t.activations[l - 1]
+def show_activation(t, i):
+    Z, A = t[f"Z{i}"][:, 0], t[f"A{i}"][:, 0]
+    name = t.activations[i - 1]
     units = shown_units(A)
-    st.latex(rf"A_{l} = {FUNCTIONS.get(name, name)}(Z_{l})")
+    st.latex(rf"A_{i} = {FUNCTIONS.get(name, name)}(Z_{i})")
     if name == "relu":
         off = [int(u) for u in units if A[u] == 0]
         st.markdown("ReLU keeps a positive number and turns a negative one into 0. A unit at 0 is switched off: "
@@ -308,40 +308,40 @@ def show_activation(t, l):
     else:
         st.markdown(f"The activation function ({NAMES.get(name, name)}) bends each unit's Z into its output A, "
                     "the number passed on to the next layer.")
-    previous = t["X"] if l == 1 else t[f"A{l - 1}"]
-    table({f"W{l} · {'X' if l == 1 else f'A{l - 1}'}": (t[f"W{l}"] @ previous)[units, 0],
-           f"b{l}": t[f"b{l}"][units, 0], f"Z{l}": Z[units], f"A{l}": A[units]}, unit_names(units, False))
+    previous = t["X"] if i == 1 else t[f"A{i - 1}"]
+    table({f"W{i} · {'X' if i == 1 else f'A{i - 1}'}": (t[f"W{i}"] @ previous)[units, 0],
+           f"b{i}": t[f"b{i}"][units, 0], f"Z{i}": Z[units], f"A{i}": A[units]}, unit_names(units, False))
 
 
-def show_upper_layer(t, l):
+def show_upper_layer(t, i):
     """Z_l = W_l A_(l-1) + b_l for a layer fed by hidden units."""
-    output = l == t.n_layers
-    below = t[f"A{l - 1}"][:, 0]
-    rows, columns = (np.arange(10) if output else shown_units(t[f"A{l}"])), shown_units(below)
-    st.latex(rf"Z_{l} = W_{l} A_{l - 1} + b_{l}")
+    output = i == t.n_layers
+    below = t[f"A{i - 1}"][:, 0]
+    rows, columns = (np.arange(10) if output else shown_units(t[f"A{i}"])), shown_units(below)
+    st.latex(rf"Z_{i} = W_{i} A_{i - 1} + b_{i}")
     who = "Each of the 10 output units, one per digit," if output else "Each unit of this layer"
-    st.markdown(f"{who} does the same with the hidden units' outputs A{l - 1}: it multiplies each by a weight "
-                f"(its row of W{l}), adds them up and adds its bias. "
+    st.markdown(f"{who} does the same with the hidden units' outputs A{i - 1}: it multiplies each by a weight "
+                f"(its row of W{i}), adds them up and adds its bias. "
                 + ("The results are the scores: the higher, the more the network believes in that digit."
                    if output else "") + which_units(columns, below.size))
-    heat_map(t[f"W{l}"], rows, columns, "digit" if output else f"unit (layer {l})", f"unit (layer {l - 1})",
-             f"W{l}")
-    st.caption(f"W{l}: one row per {'digit' if output else 'unit'}, one column per unit below it. "
+    heat_map(t[f"W{i}"], rows, columns, "digit" if output else f"unit (layer {i})", f"unit (layer {i - 1})",
+             f"W{i}")
+    st.caption(f"W{i}: one row per {'digit' if output else 'unit'}, one column per unit below it. "
                "Red weights pass a unit's output on as a vote for, blue as a vote against. Hover for the numbers.")
     if not output:
         return
-    Z, A = t[f"Z{l}"][:, 0], t[f"A{l}"][:, 0]
-    st.latex(rf"A_{l} = \mathrm{{softmax}}(Z_{l}) = \frac{{e^{{Z_{l}}}}}{{\sum e^{{Z_{l}}}}}")
+    Z, A = t[f"Z{i}"][:, 0], t[f"A{i}"][:, 0]
+    st.latex(rf"A_{i} = \mathrm{{softmax}}(Z_{i}) = \frac{{e^{{Z_{i}}}}}{{\sum e^{{Z_{i}}}}}")
     # Shown as e^Z unless that would overflow; the code always subtracts the
     # largest score first (activations.softmax), which changes no probability.
     shift = 0.0 if Z.max() < 80 else float(Z.max())
     exponentials = np.exp(Z.astype(np.float64) - shift)
-    power = f"e^Z{l}" if not shift else f"e^(Z{l} − {shift:.2f})"
+    power = f"e^Z{i}" if not shift else f"e^(Z{i} − {shift:.2f})"
     st.markdown("Softmax turns the scores into probabilities. It raises e to each score, which makes every "
                 "number positive and bigger scores stand out more, then divides each by their sum so the ten "
                 "add up to 1.")
-    table({f"W{l} · A{l - 1}": (t[f"W{l}"] @ t[f"A{l - 1}"])[:, 0], f"b{l}": t[f"b{l}"][:, 0], f"Z{l}": Z,
-           power: exponentials, f"A{l} = {power} / sum": A}, unit_names(range(10), True))
+    table({f"W{i} · A{i - 1}": (t[f"W{i}"] @ t[f"A{i - 1}"])[:, 0], f"b{i}": t[f"b{i}"][:, 0], f"Z{i}": Z,
+           power: exponentials, f"A{i} = {power} / sum": A}, unit_names(range(10), True))
     st.caption(f"The sum of the ten {power} is {exponentials.sum():,.6g}. (The code first subtracts the largest "
                "score from every score: that changes no probability and keeps e^Z from growing too large.)")
 
@@ -349,13 +349,13 @@ def show_upper_layer(t, l):
 def show_forward(t):
     st.header("1. Forward: how it reads")
     show_input(t)
-    for l in range(1, t.n_layers + 1):
-        if l == 1:
+    for i in range(1, t.n_layers + 1):
+        if i == 1:
             show_first_layer(t)
         else:
-            show_upper_layer(t, l)
-        if l < t.n_layers:
-            show_activation(t, l)
+            show_upper_layer(t, i)
+        if i < t.n_layers:
+            show_activation(t, i)
 
 
 # -- the backward pass ----------------------------------------------------------------
@@ -369,10 +369,10 @@ def show_output_error(t):
           unit_names(range(10), True))
 
 
-def show_layer_gradients(t, l):
-    output = l == t.n_layers
-    dZ = t[f"dZ{l}"][:, 0]
-    if l == 1:
+def show_layer_gradients(t, i):
+    output = i == t.n_layers
+    dZ = t[f"dZ{i}"][:, 0]
+    if i == 1:
         units = shown_units(dZ)
         st.latex(r"dW_1 = dZ_1 X^T \qquad db_1 = dZ_1")
         st.markdown("For each hidden unit, the change to its 784 weights is your drawing itself, times the "
@@ -383,28 +383,28 @@ def show_layer_gradients(t, l):
         cards([([diverging(dW[u].reshape(28, 28), limit)], f"unit {u}: dZ1 = {dZ[u]:+.4f}") for u in units])
         return
     rows = np.arange(10) if output else shown_units(dZ)
-    columns = shown_units(t[f"A{l - 1}"])
-    st.latex(rf"dW_{l} = dZ_{l} A_{{{l - 1}}}^T \qquad db_{l} = dZ_{l}")
+    columns = shown_units(t[f"A{i - 1}"])
+    st.latex(rf"dW_{i} = dZ_{i} A_{{{i - 1}}}^T \qquad db_{i} = dZ_{i}")
     st.markdown(f"A weight changes in proportion to the error of the unit it feeds and the output of the unit it "
-                f"comes from: a switched-off unit below gets no blame. The bias's gradient db{l} is just the "
+                f"comes from: a switched-off unit below gets no blame. The bias's gradient db{i} is just the "
                 "error dZ itself.")
-    heat_map(t[f"dW{l}"], rows, columns, "digit" if output else f"unit (layer {l})", f"unit (layer {l - 1})",
-             f"dW{l}")
+    heat_map(t[f"dW{i}"], rows, columns, "digit" if output else f"unit (layer {i})", f"unit (layer {i - 1})",
+             f"dW{i}")
 
 
-def show_hidden_error(t, l):
+def show_hidden_error(t, i):
     """dZ_l = W_(l+1)^T dZ_(l+1) * f'(Z_l): the error flows back down."""
-    name = t.activations[l - 1]
-    dZ = t[f"dZ{l}"][:, 0]
+    name = t.activations[i - 1]
+    dZ = t[f"dZ{i}"][:, 0]
     units = shown_units(dZ)
-    st.latex(rf"dZ_{l} = W_{l + 1}^T dZ_{l + 1} \ast {FUNCTIONS.get(name, name)}'(Z_{l})")
-    st.markdown(f"The error flows back through the same weights: each unit collects the errors of the units it "
+    st.latex(rf"dZ_{i} = W_{i + 1}^T dZ_{i + 1} \ast {FUNCTIONS.get(name, name)}'(Z_{i})")
+    st.markdown("The error flows back through the same weights: each unit collects the errors of the units it "
                 "feeds, weighted by how strongly it feeds them. "
                 + ("Units that were switched off (ReLU' = 0) pass nothing back." if name == "relu" else
-                   f"The slope of {NAMES.get(name, name)} at Z{l} scales it.")
+                   f"The slope of {NAMES.get(name, name)} at Z{i} scales it.")
                 + which_units(units, dZ.size, "changed"))
-    table({f"W{l + 1}ᵀ dZ{l + 1}": t[f"dA{l}"][units, 0],
-           f"{NAMES.get(name, name)}'(Z{l})": t[f"f'(Z{l})"][units, 0], f"dZ{l}": dZ[units]},
+    table({f"W{i + 1}ᵀ dZ{i + 1}": t[f"dA{i}"][units, 0],
+           f"{NAMES.get(name, name)}'(Z{i})": t[f"f'(Z{i})"][units, 0], f"dZ{i}": dZ[units]},
           unit_names(units, False))
 
 
@@ -426,10 +426,10 @@ def show_backward(t):
     st.markdown(f"You say this is {article(t.label)} **{t.label}**: here is the gradient that the next step will "
                 f"follow (loss −log A{t.n_layers}[{t.label}] = {t.loss:.3f}).")
     show_output_error(t)
-    for l in range(t.n_layers, 0, -1):
-        show_layer_gradients(t, l)
-        if l > 1:
-            show_hidden_error(t, l - 1)
+    for i in range(t.n_layers, 0, -1):
+        show_layer_gradients(t, i)
+        if i > 1:
+            show_hidden_error(t, i - 1)
     show_update(t)
 
 

@@ -25,7 +25,7 @@ def an_image(seed=1):
 
 def gradient_vector(net, t):
     """The trace's dW and db laid out as the network's flat `grads` vector."""
-    names = [f"d{name}{l}" for l in range(1, t.n_layers + 1) for name in ("W", "b")]
+    names = [f"d{name}{i}" for i in range(1, t.n_layers + 1) for name in ("W", "b")]
     return np.concatenate([t[name].ravel() for name in names])
 
 
@@ -38,11 +38,11 @@ def test_forward_names_every_intermediate_and_matches_the_network(hidden):
     assert t.n_layers == L and t.label is None and t.activations == ("relu",) * len(hidden)
     assert t["X"].shape == (784, 1) and t["X"].dtype == np.float32
     np.testing.assert_array_equal(t["X"][:, 0], image.ravel())
-    for l in range(1, L + 1):
-        np.testing.assert_allclose(t[f"Z{l}"], t[f"W{l}"] @ (t["X"] if l == 1 else t[f"A{l - 1}"]) + t[f"b{l}"],
+    for i in range(1, L + 1):
+        np.testing.assert_allclose(t[f"Z{i}"], t[f"W{i}"] @ (t["X"] if i == 1 else t[f"A{i - 1}"]) + t[f"b{i}"],
                                    rtol=1e-5, atol=1e-5)
-    for l in range(1, L):
-        np.testing.assert_array_equal(t[f"A{l}"], np.maximum(t[f"Z{l}"], 0))
+    for i in range(1, L):
+        np.testing.assert_array_equal(t[f"A{i}"], np.maximum(t[f"Z{i}"], 0))
     np.testing.assert_allclose(t.probabilities, net.predict_proba(image[None])[0], rtol=1e-5)
     assert t.digit == int(net.predict(image[None])[0])
 
@@ -59,12 +59,12 @@ def test_gradients_are_the_engines_gradients(hidden, activation):
     assert t.loss == pytest.approx(loss, rel=1e-12)
     np.testing.assert_allclose(gradient_vector(net, t), engine.grads, rtol=1e-10, atol=1e-14)
     # dWl = dZl A(l-1)^T and dbl = dZl, as the notebook writes them (m = 1)
-    for l in range(1, L + 1):
-        below = t["X"] if l == 1 else t[f"A{l - 1}"]
-        np.testing.assert_allclose(t[f"dW{l}"], t[f"dZ{l}"] @ below.T, rtol=1e-10, atol=1e-14)
-        np.testing.assert_allclose(t[f"db{l}"], t[f"dZ{l}"], rtol=1e-10, atol=1e-14)
-    for l in range(1, L):  # dZl = dAl * f'(Zl)
-        np.testing.assert_allclose(t[f"dZ{l}"], t[f"dA{l}"] * t[f"f'(Z{l})"], rtol=1e-10, atol=1e-14)
+    for i in range(1, L + 1):
+        below = t["X"] if i == 1 else t[f"A{i - 1}"]
+        np.testing.assert_allclose(t[f"dW{i}"], t[f"dZ{i}"] @ below.T, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(t[f"db{i}"], t[f"dZ{i}"], rtol=1e-10, atol=1e-14)
+    for i in range(1, L):  # dZl = dAl * f'(Zl)
+        np.testing.assert_allclose(t[f"dZ{i}"], t[f"dA{i}"] * t[f"f'(Z{i})"], rtol=1e-10, atol=1e-14)
 
 
 def test_gradients_match_finite_differences():

@@ -25,13 +25,13 @@ SEED = Path(__file__).resolve().parent.parent / "models" / "seed.npz"
 def equations(L):
     """The notebook's equations for a network of L dense layers, as the page writes them."""
     forward = ["X", "Z_1 = W_1 X + b_1"]
-    for l in range(1, L):
-        forward += [rf"A_{l} = \mathrm{{ReLU}}(Z_{l})", rf"Z_{l + 1} = W_{l + 1} A_{l} + b_{l + 1}"]
+    for i in range(1, L):
+        forward += [rf"A_{i} = \mathrm{{ReLU}}(Z_{i})", rf"Z_{i + 1} = W_{i + 1} A_{i} + b_{i + 1}"]
     forward.append(rf"A_{L} = \mathrm{{softmax}}(Z_{L})")
     backward = [rf"dZ_{L} = A_{L} - \mathrm{{one\_hot}}(Y)"]
-    for l in range(L, 1, -1):
-        backward += [rf"dW_{l} = dZ_{l} A_{{{l - 1}}}^T \qquad db_{l} = dZ_{l}",
-                     rf"dZ_{l - 1} = W_{l}^T dZ_{l} \ast \mathrm{{ReLU}}'(Z_{l - 1})"]
+    for i in range(L, 1, -1):
+        backward += [rf"dW_{i} = dZ_{i} A_{{{i - 1}}}^T \qquad db_{i} = dZ_{i}",
+                     rf"dZ_{i - 1} = W_{i}^T dZ_{i} \ast \mathrm{{ReLU}}'(Z_{i - 1})"]
     backward += [r"dW_1 = dZ_1 X^T \qquad db_1 = dZ_1", r"W_l \leftarrow W_l - \alpha\, dW_l"]
     return forward, backward
 
