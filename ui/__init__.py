@@ -15,6 +15,8 @@ streamlit_app.py routes to them through routing.py).
     train_live.py      the Train page's live view of a run
     train_results.py   the Train page's results
     train_saving.py    saving, downloading and uploading models
+    inside_passes.py   the Inside page's forward and backward passes, equation by equation
+    inside_numbers.py  its cards, heat maps and tables of a network's numbers
 
 Pages stay thin: they gather input, call network/, and draw.
 """
