@@ -55,31 +55,32 @@ def _free_port():
 
 
 @contextlib.contextmanager
-def serving_app(folder):
+def serving_app(folder, **env):
     """A real Streamlit server for the app on a free port, with `folder` as
-    its data folder; yields its home page's URL."""
+    its data folder and `env` added to its environment; yields its home
+    page's URL.  Its output goes to folder/server.log (a pipe nobody reads
+    would stop the server once full)."""
     port = _free_port()
-    env = {**os.environ, "NETWORK_DATA_DIR": str(folder)}
+    log = open(Path(folder) / "server.log", "wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--browser.serverAddress", "localhost"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**os.environ, "NETWORK_DATA_DIR": str(folder), **env}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            output = server.stdout.read().decode(errors="replace") if server.poll() is not None else ""
-            server.kill()
-            pytest.fail(f"the Streamlit server did not start:\n{output[-2000:]}")
-        time.sleep(0.3)  # polling: the loop ends as soon as the server answers
     try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                output = (Path(folder) / "server.log").read_text(errors="replace")
+                pytest.fail(f"the Streamlit server did not start:\n{output[-2000:]}")
+            time.sleep(0.3)  # polling: the loop ends as soon as the server answers
         yield url
     finally:
         server.terminate()
@@ -87,7 +88,7 @@ def serving_app(folder):
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-        server.stdout.close()
+        log.close()
 
 
 @pytest.fixture(scope="session")
