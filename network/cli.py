@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .augment import AUGMENTATIONS
+from .classmodels import forget_class_models
 from .classroom import parse_duration, write_csv
 from .csvfile import load_csv
 from .errors import UserError
@@ -296,6 +297,8 @@ def run_class_export(args):
 
 def run_class_purge(args):
     codes = open_store().purge(args.older_than)
+    for code in codes:
+        forget_class_models(code)
     if args.json:
         print(json.dumps({"purged": codes}))
     else:

@@ -183,6 +183,21 @@ MIGRATIONS = [
         value TEXT NOT NULL
     );
     """),
+    (2, """
+    CREATE TABLE models (
+        id TEXT PRIMARY KEY,                     -- also the file's name: names never collide
+        class_code TEXT NOT NULL REFERENCES classes(code) ON DELETE CASCADE,
+        student TEXT NOT NULL,                   -- who saved it (its owner)
+        name TEXT NOT NULL,                      -- the label people chose
+        recipe TEXT NOT NULL DEFAULT '',
+        accuracy {real},
+        created {real} NOT NULL
+    );
+    CREATE INDEX models_by_class ON models (class_code, created);
+    ALTER TABLE classes ADD COLUMN recipes TEXT
+    """),
+    # classes.recipes: the recipes a class's students may train, comma-separated; NULL: all.
+    # (No comment inside an ALTER: SQLite copies the text into the table's definition.)
 ]
 
 

@@ -34,6 +34,8 @@ EXPIRES_SECONDS = 30 * 24 * 3600       # a class unused this long is gone
 RATE_PER_MINUTE = 30                   # drawings one student may store per minute
 MAX_CANVAS_SIDE = 1024                 # a canvas PNG is at most this wide and tall
 NICKNAME_LENGTH = 24
+MODELS_PER_STUDENT = 5                 # models one student may keep in a class
+MODELS_PER_CLASS = 100
 
 
 class StoreError(UserError):
@@ -67,6 +69,16 @@ class Drawing:
     @property
     def right(self):
         return self.predicted == self.label
+
+
+@dataclass(frozen=True)
+class ClassModel:
+    id: str
+    student: str        # its owner
+    name: str
+    recipe: str
+    accuracy: float | None
+    created: float
 
 
 def normalise_code(text):
@@ -142,8 +154,8 @@ class Store:
         """The class and everything in it, gone."""
         info = self.teacher_class(token)
         with self.db.transaction(write=True) as cursor:
-            cursor.execute("DELETE FROM drawings WHERE class_code = ?", (info.code,))
-            cursor.execute("DELETE FROM students WHERE class_code = ?", (info.code,))
+            for table in ("drawings", "students", "models"):
+                cursor.execute(f"DELETE FROM {table} WHERE class_code = ?", (info.code,))
             cursor.execute("DELETE FROM classes WHERE code = ?", (info.code,))
 
     def purge(self, older_than_seconds, now=None):
@@ -152,8 +164,8 @@ class Store:
         with self.db.transaction(write=True) as cursor:
             codes = [row[0] for row in cursor.all("SELECT code FROM classes WHERE last_active < ?", (cutoff,))]
             for code in codes:
-                cursor.execute("DELETE FROM drawings WHERE class_code = ?", (code,))
-                cursor.execute("DELETE FROM students WHERE class_code = ?", (code,))
+                for table in ("drawings", "students", "models"):
+                    cursor.execute(f"DELETE FROM {table} WHERE class_code = ?", (code,))
                 cursor.execute("DELETE FROM classes WHERE code = ?", (code,))
         return codes
 
@@ -264,6 +276,61 @@ class Store:
         return gone > 0
 
 
+    # -- models saved in a class ----------------------------------------------
+
+    def add_model(self, model_id, class_code, student, name, recipe="", accuracy=None, now=None):
+        """Record a model saved in a class (its file is already written)."""
+        student = _student(student)
+        if not student:
+            raise StoreError("a model in a class needs its owner")
+        with self.db.transaction(write=True) as cursor:
+            found = cursor.one("SELECT closed FROM classes WHERE code = ?", (class_code,))
+            if found is None or found[0] is not None:
+                raise StoreError(f"Class {class_code} is closed or gone: the model was not saved in it.")
+            mine = cursor.one("SELECT count(*) FROM models WHERE class_code = ? AND student = ?",
+                              (class_code, student))[0]
+            if mine >= MODELS_PER_STUDENT:
+                raise StoreError(f"You have {MODELS_PER_STUDENT} models in this class already: delete one first.")
+            if cursor.one("SELECT count(*) FROM models WHERE class_code = ?", (class_code,))[0] >= MODELS_PER_CLASS:
+                raise StoreError(f"This class has {MODELS_PER_CLASS} models already: the teacher can delete some.")
+            cursor.execute("INSERT INTO models (id, class_code, student, name, recipe, accuracy, created) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (str(model_id), class_code, student, str(name)[:80], str(recipe)[:200],
+                            None if accuracy is None else float(accuracy), time.time() if now is None else now))
+
+    def class_models(self, class_code):
+        """A class's models, oldest first."""
+        with self.db.transaction() as cursor:
+            rows = cursor.all("SELECT id, student, name, recipe, accuracy, created FROM models "
+                              "WHERE class_code = ? ORDER BY created, id", (class_code,))
+        return [ClassModel(*row) for row in rows]
+
+    def delete_model(self, model_id, student=None, token=None):
+        """Its owner (student) or the class's teacher (token) deletes a model; True if it was deleted."""
+        code = None if token is None else self.teacher_class(token).code
+        with self.db.transaction(write=True) as cursor:
+            if code is not None:
+                gone = cursor.execute("DELETE FROM models WHERE id = ? AND class_code = ?",
+                                      (str(model_id), code)).rowcount
+            else:
+                gone = cursor.execute("DELETE FROM models WHERE id = ? AND student = ? AND student != ''",
+                                      (str(model_id), _student(student))).rowcount
+        return gone > 0
+
+    def set_recipes(self, token, recipes):
+        """The recipes students of the teacher's class may train (None: all)."""
+        code = self.teacher_class(token).code
+        value = None if recipes is None else ",".join(str(r) for r in recipes)
+        with self.db.transaction(write=True) as cursor:
+            cursor.execute("UPDATE classes SET recipes = ? WHERE code = ?", (value, code))
+
+    def recipes(self, class_code):
+        """The recipes a class may train, or None for all."""
+        with self.db.transaction() as cursor:
+            row = cursor.one("SELECT recipes FROM classes WHERE code = ?", (class_code,))
+        return None if row is None or row[0] is None else [r for r in row[0].split(",") if r]
+
+
 def clean_nickname(text):
     """At most NICKNAME_LENGTH printable characters; shown only as plain text."""
     text = "".join(ch for ch in str(text) if ch.isprintable()).strip()
@@ -345,5 +412,5 @@ def open_store(data_folder=None):
         return _stores[location]
 
 
-__all__ = ["Store", "StoreError", "DatabaseError", "ClassInfo", "Drawing", "open_store", "normalise_code",
+__all__ = ["Store", "StoreError", "DatabaseError", "ClassInfo", "ClassModel", "Drawing", "open_store", "normalise_code",
            "clean_nickname", "encode_canvas", "CODE_ALPHABET", "RATE_PER_MINUTE"]

@@ -113,3 +113,27 @@ def test_durations():
     for bad in ["30", "d", "-3d", "3w", ""]:
         with pytest.raises(UserError):
             parse_duration(bad)
+
+
+def test_models_saved_in_a_class_never_collide_and_go_with_the_class(a_class, capsys):
+    from network.classmodels import class_model_path, delete_class_model, save_class_model
+    from network.modelfile import list_models, load_model
+    from network.training import PRESETS, new_network
+    store, code, token = a_class
+    net = new_network(PRESETS["fast"])
+    metadata = {"metrics": {"test_accuracy": 0.9}}
+    ann = save_class_model(store, net, metadata, code, "ann", "my model", "fast")
+    bob = save_class_model(store, net, {}, code, "bob", "my model", "fast")
+    assert ann != bob
+    models = {m.id: m for m in store.class_models(code)}
+    assert models[ann].name == models[bob].name == "my model" and models[ann].accuracy == 0.9
+    assert load_model(class_model_path(code, ann)).n_params == net.n_params
+    assert "my model" not in list_models()   # not in everyone's picker
+    assert not delete_class_model(store, code, ann, student="bob")
+    assert delete_class_model(store, code, ann, student="ann")
+    assert not class_model_path(code, ann).exists() and class_model_path(code, bob).exists()
+    with pytest.raises(ValueError):
+        class_model_path(code, "../../etc/passwd")
+    assert main(["class", "purge", "--older-than", "0s"]) == 0
+    capsys.readouterr()
+    assert not class_model_path(code, bob).parent.exists()

@@ -34,17 +34,19 @@ def pixels(seed=0):
     return np.random.default_rng(seed).random((28, 28), dtype=np.float32)
 
 
-def test_the_schema_is_versioned_and_migrates_once(database_location):
+def test_the_schema_is_versioned_and_migrates_once_keeping_what_is_there(database_location):
     db = Database(database_location)
-    assert migrate(db) == 1
-    assert migrate(db) == 1
-    with db.transaction() as cursor:
-        assert cursor.one("SELECT count(*) FROM schema_version")[0] == 1
-    # A later version adds to the schema and keeps what is there.
+    assert migrate(db, MIGRATIONS[:1]) == 1
+    code, token = Store(db).open_class()
     Store(db).add_drawing(pixels(), 3, "correction")
-    later = MIGRATIONS + [
-        (2, "ALTER TABLE drawings ADD COLUMN note TEXT NOT NULL DEFAULT ''")]
-    assert migrate(db, later) == 2
+    assert migrate(db) == len(MIGRATIONS) == 2   # version 2 adds class models and allowed recipes
+    assert migrate(db) == 2
+    with db.transaction() as cursor:
+        assert cursor.one("SELECT count(*) FROM schema_version")[0] == 2
+        assert cursor.one("SELECT label FROM drawings") == (3,)
+        assert cursor.one("SELECT code, recipes FROM classes") == (code, None)
+    later = MIGRATIONS + [(3, "ALTER TABLE drawings ADD COLUMN note TEXT NOT NULL DEFAULT ''")]
+    assert migrate(db, later) == 3
     with db.transaction() as cursor:
         assert cursor.one("SELECT label, note FROM drawings") == (3, "")
     db.close()
@@ -295,3 +297,42 @@ def test_an_unreachable_postgresql_gives_a_message(tmp_path):
 def test_normalise_code():
     assert normalise_code(" k7q-2\n") == "K7Q2"
     assert normalise_code("<b>" * 100) == "BBBBBBBBBBBBBBBB"
+
+
+def test_models_in_a_class_belong_to_their_owner_and_the_teacher(store):
+    code, token = store.open_class()
+    other, other_token = store.open_class()
+    store.add_model("a" * 16, code, "ann", "my model", "fast", 0.96)
+    store.add_model("b" * 16, code, "bob", "my model", "fast", None)   # the same name: no collision
+    assert [(m.name, m.student) for m in store.class_models(code)] == [("my model", "ann"), ("my model", "bob")]
+    assert store.class_models(other) == []
+    assert not store.delete_model("a" * 16, student="bob")
+    assert not store.delete_model("a" * 16, token=other_token)
+    assert store.delete_model("a" * 16, student="ann")
+    assert store.delete_model("b" * 16, token=token)
+    assert store.class_models(code) == []
+    with pytest.raises(StoreError):
+        store.delete_model("b" * 16, token="forged")
+
+
+def test_a_student_keeps_a_few_models_and_none_in_a_closed_class(store):
+    from network.store import MODELS_PER_STUDENT
+    code, token = store.open_class()
+    for i in range(MODELS_PER_STUDENT):
+        store.add_model(f"{i:016x}", code, "ann", f"m{i}")
+    with pytest.raises(StoreError, match="delete one"):
+        store.add_model("f" * 16, code, "ann", "one more")
+    store.close_class(token)
+    with pytest.raises(StoreError, match="closed"):
+        store.add_model("e" * 16, code, "bob", "late")
+
+
+def test_the_teacher_limits_the_recipes(store):
+    code, token = store.open_class()
+    assert store.recipes(code) is None
+    store.set_recipes(token, ["fast", "seed"])
+    assert store.recipes(code) == ["fast", "seed"]
+    store.set_recipes(token, None)
+    assert store.recipes(code) is None
+    with pytest.raises(StoreError):
+        store.set_recipes("forged", [])

@@ -16,6 +16,7 @@ import segno
 import streamlit as st
 from PIL import Image
 
+from network.classmodels import forget_class_models
 from network.classroom import class_report, csv_bytes, zip_bytes
 from network.database import DatabaseError
 from network.store import StoreError, open_store
@@ -239,6 +240,7 @@ def teacher_tools(info, token):
                 st.rerun()
             if delete:
                 store.delete_class(token)
+                forget_class_models(info.code)
                 del st.query_params["teacher"]
                 st.session_state.pop(CACHE, None)
                 st.rerun()
