@@ -16,6 +16,7 @@ cores they take much of the CPU, so the figures are an upper bound.
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -28,13 +29,17 @@ import time
 import urllib.request
 from pathlib import Path
 
+import websockets
 from playwright.async_api import async_playwright
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from network.store import open_store  # noqa: E402
-from tests.drawn import STROKES  # noqa: E402
+from tests.drawn import STROKES, canvas_state, draw_digit  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -147,8 +152,6 @@ class Session:
     async def run(self, query, widgets=(), until=None):
         """Rerun the page with these widget states; returns seconds until
         `until` shows in a markdown element (or the run finishes)."""
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
         message = BackMsg()
         message.rerun_script.query_string = query
         for widget in widgets:
@@ -183,21 +186,16 @@ class Session:
 
 
 def canvas_widget(widget_id, digit):
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-    import json
-    from tests.drawn import canvas_state, draw_digit
     return WidgetState(id=widget_id, json_value=json.dumps(canvas_state(draw_digit(digit))))
 
 
 def clear_widget(widget_id):
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
     return WidgetState(id=widget_id, trigger_value=True)
 
 
 async def ws_student(url, code, room, delay=0.0):
     """A student through the websocket: join, then draw the digit asked for,
     pause, Clear, and again, until the class is over."""
-    import websockets
     await asyncio.sleep(delay)
     address = url.replace("http://", "ws://") + "/_stcore/stream"
     async with websockets.connect(address, subprotocols=["streamlit"], max_size=2 ** 26, open_timeout=300,
