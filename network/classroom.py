@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from .digits import Digits
 from .errors import UserError
 from .evaluation import confusion_matrix
 
@@ -118,3 +119,17 @@ def parse_duration(text):
     if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
         raise UserError(f"expected a duration such as 30d, 12h or 90m, got {text!r}")
     return int(text[:-1]) * units[text[-1]]
+
+
+MIN_TRAINING_DRAWINGS = 20   # fewer is no data set to learn from
+
+
+def class_digits(drawings, code):
+    """A class's drawings as Digits, the Train page's data; UserError when
+    there are too few to learn from."""
+    if len(drawings) < MIN_TRAINING_DRAWINGS:
+        raise UserError(f"class {code} has {len(drawings)} drawings: at least {MIN_TRAINING_DRAWINGS} are "
+                        "needed to learn from")
+    images = np.stack([as_bytes(d.pixels) for d in drawings])
+    labels = np.array([d.label for d in drawings], dtype=np.int64)
+    return Digits(images, labels, f"class {code} ({len(drawings)} drawings)")

@@ -9,7 +9,7 @@ from network.modelfile import ModelFileError, input_blur
 from network.preprocess import canvas_to_mnist
 from network.store import StoreError, open_store
 from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
-from ui.classroom import class_bar, correction_place, keep_prompted, next_prompt, show_prompt
+from ui.classroom import class_bar, class_model_choices, correction_place, keep_prompted, next_prompt, show_prompt
 from ui.models import load_chosen_model, model_choices, model_lock
 from ui.routing import routed
 from ui.session import LAST_DRAWING
@@ -110,6 +110,7 @@ if not choices:
 pad, right = st.columns([1, 1.4], gap="large")
 with pad:
     class_code = class_bar()
+    choices = class_model_choices(choices)
     model_label = st.selectbox("Model", list(choices), key="model-picker",
                                help="Which trained network reads your drawing. Models saved on the Train page "
                                     "appear here.")

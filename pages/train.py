@@ -8,6 +8,7 @@ view (train_live.py), the results (train_results.py) and saving
 
 import streamlit as st
 
+from ui.classroom import my_class_models
 from ui.errors import guarded
 from ui.routing import routed
 from ui.train_live import live_view, refresh_every
@@ -38,3 +39,4 @@ refresh = refresh_every(run.worker.snapshot() if run else None)
 st.fragment(run_every=refresh)(guarded(live_view, "The live view"))(refresh)
 results_section()
 upload_section()
+my_class_models()

@@ -170,3 +170,64 @@ def test_the_teacher_closes_the_class(a_class):
     assert any("closed" in w.value for w in teacher.warning)
     student = draw_page(code)
     assert any("closed" in e.value for e in student.error) and asked_digit(student) is None
+
+
+def class_model(code, student, name):
+    from network.classmodels import save_class_model
+    from network.training import PRESETS, new_network
+    return save_class_model(open_store(), new_network(PRESETS["fast"]), {"metrics": {"test_accuracy": 0.9}},
+                            code, student, name, "fast")
+
+
+def test_in_a_class_the_picker_shows_the_shipped_models_and_the_class_s(a_class, data_dir):
+    code, _ = a_class
+    (data_dir / "models").mkdir()
+    (data_dir / "models" / "someone elses.npz").write_bytes(b"not shown in a class")
+    class_model(code, "another student", "my model")
+    at = draw_page(code)
+    options = at.selectbox(key="model-picker").options
+    assert "my model · 90.0% (class)" in options and any(o.startswith("Default") for o in options)
+    assert "someone elses" not in options
+    at.selectbox(key="model-picker").select("my model · 90.0% (class)").run()
+    assert not at.exception and not at.error
+    draw(at, 1)
+    assert "I read a" in texts(at)
+    (kept,) = open_store().drawings(code)
+    assert kept.model == "my model · 90.0% (class)"
+
+
+def test_the_train_page_in_a_class_learns_from_its_drawings_and_lists_my_models(a_class):
+    code, _ = a_class
+    at = draw_page(code)
+    student = at.session_state["student_id"]
+    mine = class_model(code, student, "mine")
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    at.radio(key="train-data").set_value("The class's drawings").run()
+    assert any("at least 20" in w.value for w in at.warning)
+    for i in range(20):
+        open_store().add_drawing(draw_digit_pixels(i % 10), i % 10, "prompt", class_code=code, student=f"s{i}")
+    at.run()
+    assert any(f"20 drawings of class {code}" in c.value for c in at.caption)
+    assert not at.button(key="train-start").disabled
+    assert any(t.value.startswith("mine") for t in at.text)
+    at.button(key=f"delete-model-{mine}").click().run()
+    assert open_store().class_models(code) == []
+
+
+def test_the_teacher_limits_the_recipes_and_deletes_any_model(a_class):
+    code, token = a_class
+    model = class_model(code, "a student", "rude name")
+    teacher = class_page(token)
+    teacher.multiselect(key="class-recipes").set_value(["fast", "seed"]).run()
+    assert open_store().recipes(code) == ["fast", "seed"]
+    teacher.button(key=f"teacher-delete-model-{model}").click().run()
+    assert open_store().class_models(code) == []
+    student = draw_page(code)
+    student.switch_page("pages/train.py").run()
+    assert student.radio(key="train-preset").options == ["Fast demo", "Seed"]
+
+
+def draw_digit_pixels(digit):
+    from network.preprocess import canvas_to_mnist
+    return canvas_to_mnist(draw_digit(digit if digit in STROKES else 1), ink="light").pixels

@@ -6,21 +6,30 @@ round the page asks for a digit (network/classroom.prompt) and keeps what
 the student draws labelled by that digit: stored at the first reading and
 redrawn with every stroke, so that the class sees it at once and keeps the
 finished digit.  Clear moves on to the next digit.
+
+In a class, the Train page can learn from the class's drawings, trains
+only the recipes the teacher allows and saves models into the class; the
+Draw page's picker then shows the shipped models and the class's.
 """
 
 import secrets
 
 import streamlit as st
 
-from network.classroom import ROUNDS, prompt
+from network.classmodels import class_model_path, delete_class_model, save_class_model
+from network.classroom import ROUNDS, class_digits, prompt
 from network.database import DatabaseError
+from network.errors import UserError
+from network.modelfile import SHIPPED
 from network.store import StoreError, normalise_code, open_store
 
 STUDENT = "student_id"          # this browser session's anonymous id
 CLASS = "class_code"            # the class joined, or absent
 DRAWN = "prompts_drawn"         # how many prompted digits this student has drawn in the class
 KEPT = "prompt_drawing"         # the id of the stored drawing of the current prompt
+TEACHING = "teaching_class"     # the class whose teacher view this session opened
 ROUND, FREE = "Draw this", "Free drawing"
+CLASS_DATA = "The class's drawings"
 
 
 def student_id():
@@ -117,3 +126,102 @@ def correction_place():
     """Where a correction goes: (class code or None, student id)."""
     code = st.session_state.get(CLASS)
     return code, student_id() if code else ""
+
+
+# -- the Train page and the model picker, in a class ---------------------------
+
+def current_class():
+    """The class this session is in, as a student or as its teacher; or None."""
+    return st.session_state.get(CLASS) or st.session_state.get(TEACHING)
+
+
+def data_choices(choices):
+    """The Train page's data choices, with the class's drawings in a class."""
+    return list(choices) + ([CLASS_DATA] if current_class() else [])
+
+
+def class_training_digits():
+    """The class's drawings as Digits to train on, or None after a message."""
+    code = current_class()
+    try:
+        digits = class_digits(open_store().drawings(code), code)
+    except (UserError, DatabaseError) as error:
+        st.warning(f"Not yet: {error}.")
+        return None
+    st.caption(f"{len(digits):,} drawings of class {code}, labelled by the digit asked for or corrected. "
+               "Runs are judged on the dev drawings held out of training.")
+    return digits
+
+
+def allowed_presets(presets):
+    """The recipes a student may train in this class (the teacher's choice)."""
+    code = st.session_state.get(CLASS)
+    try:
+        allowed = open_store().recipes(code) if code else None
+    except (StoreError, DatabaseError):
+        allowed = None
+    kept = [p for p in presets if allowed is None or p in allowed] or list(presets)
+    if st.session_state.get("train-preset") not in kept:
+        st.session_state["train-preset"] = kept[0]
+    if len(kept) < len(presets):
+        st.caption(f"In class {code} your teacher allows these recipes.")
+    return kept
+
+
+def class_model_choices(choices):
+    """The model picker's {label: path}: in a class, the shipped models and
+    the class's (each with its accuracy); elsewhere, `choices` as they are."""
+    code = current_class()
+    if not code:
+        return choices
+    picked = {label: path for label, path in choices.items() if label in SHIPPED.values()}
+    try:
+        models = open_store().class_models(code)
+    except (StoreError, DatabaseError) as error:
+        st.warning(f"The class's models cannot be listed just now: {error}")
+        return picked
+    for model in models:
+        accuracy = "" if model.accuracy is None else f" · {model.accuracy:.1%}"
+        owner = "yours" if model.student == st.session_state.get(STUDENT) else "class"
+        label = f"{model.name}{accuracy} ({owner})"
+        if label in picked:
+            label += f" #{model.id[:4]}"
+        picked[label] = class_model_path(code, model.id)
+    return picked
+
+
+def save_in_class(net, metadata, name, recipe=""):
+    """In a class, save the model into it (or say why not) and return True;
+    outside a class return False and let the caller save it as usual."""
+    code = st.session_state.get(CLASS)
+    if not code:
+        return False
+    try:
+        save_class_model(open_store(), net, metadata, code, student_id(), name, recipe)
+    except (UserError, DatabaseError) as error:
+        st.error(f"Cannot save: {error}")
+    except OSError as error:
+        st.error(f"Cannot save: the server could not write the file ({error.strerror or error}).")
+    else:
+        st.success(f"Saved in class {code} as “{name}”: the class sees it in the Draw page's model picker.")
+    return True
+
+
+def my_class_models():
+    """In a class, this student's models there, each with a Delete button."""
+    code = st.session_state.get(CLASS)
+    if not code:
+        return
+    try:
+        mine = [m for m in open_store().class_models(code) if m.student == student_id()]
+    except (StoreError, DatabaseError):
+        return
+    if not mine:
+        return
+    st.markdown(f"**Your models in class {code}**")
+    for model in mine:
+        name_column, button_column = st.columns([4, 1])
+        name_column.text(model.name + ("" if model.accuracy is None else f" · {model.accuracy:.1%}"))
+        if button_column.button("Delete", key=f"delete-model-{model.id}"):
+            delete_class_model(open_store(), code, model.id, student=student_id())
+            st.rerun()

@@ -16,11 +16,13 @@ import segno
 import streamlit as st
 from PIL import Image
 
-from network.classmodels import forget_class_models
+from network.classmodels import delete_class_model, forget_class_models
 from network.classroom import class_report, csv_bytes, zip_bytes
 from network.database import DatabaseError
 from network.store import StoreError, open_store
 from network.visualise import enlarge
+from ui.classroom import TEACHING
+from ui.train_runs import PRESET_NAMES
 
 REFRESH = 3           # seconds between refreshes of the live view
 GALLERY = 18          # latest drawings shown
@@ -75,6 +77,7 @@ def teacher_view(token):
     except (StoreError, DatabaseError) as error:
         st.error(str(error))
         return False
+    st.session_state[TEACHING] = info.code
     join = f"{app_address()}/?class={info.code}"
     left, right = st.columns([2, 1], gap="large")
     with left:
@@ -91,6 +94,7 @@ def teacher_view(token):
         st.image(qr_png(join), width=300, caption="Scan to join")
     live_view(info.code, token)
     teacher_tools(info, token)
+    models_and_recipes(info, token)
     return True
 
 
@@ -246,3 +250,31 @@ def teacher_tools(info, token):
                 st.rerun()
         except (StoreError, DatabaseError) as error:
             st.error(str(error))
+
+
+def models_and_recipes(info, token):
+    """The recipes students may train, and the class's models, any of which the teacher deletes."""
+    store = open_store()
+    with st.expander("Training in this class: recipes and models"):
+        try:
+            allowed = store.recipes(info.code)
+            chosen = st.multiselect("Recipes students may train", list(PRESET_NAMES), format_func=PRESET_NAMES.get,
+                                    default=allowed or list(PRESET_NAMES), key="class-recipes",
+                                    help="Leave out Default, say, whose runs hold a training slot for minutes. "
+                                         "None chosen means all.")
+            wanted = None if not chosen or set(chosen) == set(PRESET_NAMES) else chosen
+            if wanted != allowed:
+                store.set_recipes(token, wanted)
+            models = store.class_models(info.code)
+        except (StoreError, DatabaseError) as error:
+            st.error(str(error))
+            return
+        if not models:
+            st.caption("No models saved in this class yet: students save theirs on the Train page.")
+        for model in models:
+            name_column, button_column = st.columns([4, 1])
+            accuracy = "" if model.accuracy is None else f" · {model.accuracy:.1%}"
+            name_column.text(f"{model.name}{accuracy}")
+            if button_column.button("Delete", key=f"teacher-delete-model-{model.id}"):
+                delete_class_model(store, info.code, model.id, token=token)
+                st.rerun()

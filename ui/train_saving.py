@@ -6,6 +6,7 @@ import logging
 import streamlit as st
 
 from network.modelfile import ModelFileError, load_model, model_path, save_model, validate_model_name
+from ui.classroom import save_in_class
 
 log = logging.getLogger(__name__)
 
@@ -13,7 +14,9 @@ SAVED_PATH = "train_saved_path"  # session state: the model file this session sa
 
 
 def save_network(net, metadata, name, overwrite):
-    """Save under a user's name in data/models/, or say why not."""
+    """Save under a user's name in data/models/ (in a class: into the class), or say why not."""
+    if save_in_class(net, metadata, name):
+        return
     try:
         name = validate_model_name(name)
         path = save_model(net, model_path(name), metadata, overwrite=overwrite)

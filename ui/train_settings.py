@@ -17,6 +17,7 @@ from network.model import build_layers
 from network.optimizers import OPTIMIZER_NAMES
 from network.recipe_rules import BATCH_SIZES, RULES
 from network.training import PRESETS, TrainConfig, parse_conv, parse_widths, total_steps
+from ui.classroom import CLASS_DATA, allowed_presets, class_training_digits, data_choices
 from ui.train_runs import MNIST, PRESET_NAMES
 
 EVALUATIONS_PER_RUN = 30  # dev measurements a Custom run makes
@@ -129,18 +130,20 @@ def uploaded_digits(upload):
 
 def choose_data():
     """MNIST, an uploaded CSV's Digits, or None until a good CSV is uploaded."""
-    kind = st.radio("Digits to learn from", [MNIST, CSV], horizontal=True, key="train-data",
+    kind = st.radio("Digits to learn from", data_choices([MNIST, CSV]), horizontal=True, key="train-data",
                     help="MNIST: 60,000 handwritten digits, plus 10,000 more to test on (downloaded on first "
                          "use). Or your own CSV in the format of Kaggle's digit recognizer: a header "
                          "label,pixel0,...,pixel783, then one digit per row with pixels from 0 to 255.")
     if kind == MNIST:
         return MNIST
+    if kind == CLASS_DATA:
+        return class_training_digits()
     upload = st.file_uploader("CSV file", type=["csv"], key="train-csv")
     return uploaded_digits(upload) if upload is not None else None
 
 
 def choose_preset():
-    preset = st.radio("Recipe", list(PRESET_NAMES), format_func=PRESET_NAMES.get, horizontal=True,
+    preset = st.radio("Recipe", allowed_presets(list(PRESET_NAMES)), format_func=PRESET_NAMES.get, horizontal=True,
                       key="train-preset", help="A ready-made recipe, or Custom to choose every setting.")
     st.caption(PRESET_NOTES[preset])
     return preset
