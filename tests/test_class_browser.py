@@ -64,9 +64,9 @@ def drawings_shown(teacher: Page, n):
     expect(teacher.locator(".st-key-class-count")).to_contain_text(f"{n} drawings", timeout=20_000)
 
 
-def test_a_class_draws_the_teacher_watches_removes_one_and_exports(browser, app_url, app_data_dir, tmp_path):
+def open_class_as_teacher(browser, app_url):
+    """A projector's page (1280x720) with a new class open on it; (page, code)."""
     teacher = browser.new_page(viewport={"width": 1280, "height": 720})
-    teacher.goto(app_url)
     teacher.goto(f"{app_url}/class")
     teacher.locator(".st-key-class-open button").click()
     expect(teacher.locator(".st-key-class-code")).to_have_text(re.compile(r"[A-Z2-9]{4}"), timeout=15_000)
@@ -74,6 +74,11 @@ def test_a_class_draws_the_teacher_watches_removes_one_and_exports(browser, app_
     assert re.fullmatch(r"[A-HJ-NP-Z2-9]{4}", code), code
     assert "teacher=" in teacher.url
     drawings_shown(teacher, 0)
+    return teacher, code
+
+
+def test_a_class_draws_the_teacher_watches_removes_one_and_exports(browser, app_url, app_data_dir, tmp_path):
+    teacher, code = open_class_as_teacher(browser, app_url)
 
     students = [browser.new_context(viewport={"width": 1280, "height": 900}),
                 browser.new_context(viewport={"width": 1280, "height": 900}),

@@ -1,13 +1,11 @@
 """Two app servers sharing one PostgreSQL, as behind a load balancer: a
 drawing made through one shows on the other's projector view."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import _data_folder, serving_app
-from tests.test_class_browser import asked_digit, draw_until_read, drawings_shown
+from tests.test_class_browser import asked_digit, draw_until_read, drawings_shown, open_class_as_teacher
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,13 +16,7 @@ def test_a_drawing_on_one_server_shows_on_the_other(browser, postgres_server, tm
     second = _data_folder(tmp_path / "second", mnist_cache)
     with serving_app(first, NETWORK_DATABASE_URL=database) as one, \
             serving_app(second, NETWORK_DATABASE_URL=database) as two:
-        teacher = browser.new_page(viewport={"width": 1280, "height": 720})
-        teacher.goto(two)
-        teacher.goto(f"{two}/class")
-        teacher.locator(".st-key-class-open button").click()
-        expect(teacher.locator(".st-key-class-code")).to_have_text(re.compile(r"[A-Z2-9]{4}"), timeout=15_000)
-        code = re.sub(r"\s", "", teacher.locator(".st-key-class-code").inner_text())
-        drawings_shown(teacher, 0)
+        teacher, code = open_class_as_teacher(browser, two)
 
         student = browser.new_page()
         student.goto(f"{one}/?class={code}")
