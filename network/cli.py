@@ -1,4 +1,4 @@
-"""The command line: python -m network train | evaluate | predict | bench | fetch | class.
+"""The command line: python -m network train | finetune | evaluate | predict | bench | fetch | class.
 
 Every command exits 0 on success and 2 on bad arguments or input, with a
 one-line message on stderr; a bug exits 1 after logging its traceback.
@@ -18,10 +18,12 @@ from .augment import AUGMENTATIONS
 from .classmodels import forget_class_models
 from .classroom import parse_duration, write_csv
 from .csvfile import load_csv
+from .drawing_sets import SOURCES_HELP, from_csv, from_store
 from .errors import UserError
 from .evaluation import evaluate
+from .finetune import FinetuneRecipe, Finetuning
 from .mnist import fetch_mnist
-from .modelfile import input_blur, load_model, model_path, save_model, user_models_dir
+from .modelfile import SHIPPED_DIR, input_blur, load_model, model_path, save_model, user_models_dir
 from .preprocess import PreprocessError, canvas_to_mnist, load_image
 from .recipe_rules import RULES
 from .store import open_store
@@ -98,6 +100,18 @@ def build_parser():
     train.add_argument("--out", type=Path, help="model file to write (default: data/models/PRESET-TIME.npz)")
     train.add_argument("--json", action="store_true", help="one JSON object per progress event")
     train.set_defaults(run=run_train)
+
+    finetune = commands.add_parser("finetune", help="train a model further on people's drawings mixed with MNIST")
+    finetune.add_argument("--model", default="default", help="the model to start from (never written)")
+    finetune.add_argument("--drawings", required=True, metavar="all|mine|class:CODE|FILE.csv",
+                          help="the store's drawings: all, mine (the 'Was I wrong?' corrections outside any "
+                               "class), a class's; or a Kaggle-format CSV with an optional writer column")
+    finetune.add_argument("--minutes", type=float, help="stop training after this many minutes")
+    finetune.add_argument("--steps", type=int, default=FinetuneRecipe.steps, help="mini-batches of training")
+    finetune.add_argument("--out", type=Path,
+                          help="model file to write (default: data/models/MODEL-finetuned-TIME.npz)")
+    finetune.add_argument("--json", action="store_true", help="one JSON object per measurement, the summary last")
+    finetune.set_defaults(run=run_finetune)
 
     ev = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix")
     ev.add_argument("--model", default="default", help="a model file, or the name of a shipped or saved model")
@@ -219,6 +233,54 @@ def run_train(args):
         print(file=sys.stderr)
     summary = {"done": True, **result, "seconds": round(history[-1].seconds, 3), "model": str(out)}
     print(json.dumps(summary) if args.json else _format_summary(summary))
+
+
+def run_finetune(args):
+    source = resolve_model(args.model)
+    if args.minutes is not None and not 0 < args.minutes <= 600:
+        raise UsageError("--minutes must be more than 0 and at most 600")
+    if not 1 <= args.steps <= 100_000:
+        raise UsageError("--steps must be 1 to 100000")
+    out = args.out or user_models_dir() / f"{source.stem}-finetuned-{datetime.now():%Y%m%d-%H%M%S}.npz"
+    if out.resolve() == source.resolve() or out.resolve().parent == SHIPPED_DIR:
+        raise UsageError(f"{out}: fine-tuning never writes over its source or a shipped model; give another --out")
+    net = load_model(source)
+    drawings = load_drawings(args.drawings)
+    log = (lambda message: None) if args.json else (lambda message: print(message, file=sys.stderr))
+    mnist = fetch_mnist(log=log)
+    recipe = FinetuneRecipe(steps=args.steps, seconds=None if args.minutes is None else 60 * args.minutes)
+    run = Finetuning(net, drawings, mnist, recipe)
+    log(f"fine-tuning {args.model} on {len(run.split.train)} drawings mixed with MNIST; "
+        f"{len(run.split.held_out)} held out ({run.split.how})")
+
+    def show(p):
+        if p.dev_accuracy is None:
+            return
+        if args.json:
+            print(json.dumps(dataclasses.asdict(p)), flush=True)
+        else:
+            held = "-" if p.held_out_accuracy is None else f"{p.held_out_accuracy:.2%}"
+            log(f"step {p.step}/{p.total_steps}  held-out drawings {held}  MNIST dev {p.dev_accuracy:.2%}  "
+                f"{p.seconds:.1f} s")
+    try:
+        report = run.run(show)
+    except TrainingDiverged as error:
+        raise UsageError(str(error)) from None
+    try:
+        save_model(net, out, run.metadata(str(args.model), drawings.digits.source))
+    except OSError as error:
+        raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
+    log(run.verdict())
+    print(json.dumps({"done": True, **report, "model": str(out)}) if args.json else f"-> {out}")
+
+
+def load_drawings(which):
+    """--drawings: the store's ('all', 'mine', 'class:CODE') or a CSV file's."""
+    if which in ("all", "mine") or which.startswith("class:"):
+        return from_store(open_store(), which)
+    if not Path(which).is_file():
+        raise UsageError(f"--drawings {which}: not {SOURCES_HELP} (no such file)")
+    return from_csv(Path(which))
 
 
 def run_evaluate(args):

@@ -256,6 +256,13 @@ class Store:
         found = [Drawing(*row[:8], pixels=decode_pixels(row[8])) for row in rows]
         return sorted(found, key=lambda d: d.id)
 
+    def every_drawing(self):
+        """[(class code or None, Drawing)] of every drawing kept, oldest first: what fine-tuning learns from."""
+        with self.db.transaction() as cursor:
+            rows = cursor.all("SELECT class_code, id, label, label_source, predicted, confidence, model, student, "
+                              "created, pixels FROM drawings ORDER BY id")
+        return [(row[0], Drawing(*row[1:9], pixels=decode_pixels(row[9]))) for row in rows]
+
     def versions(self, class_code):
         """{id: time of its last stroke} of a class's drawings: cheap to ask
         every few seconds, it says which drawings are new, redrawn or gone."""

@@ -123,9 +123,9 @@ def keep_prompted(code, digit, drawing, image_data, reading, model_label):
 
 
 def correction_place():
-    """Where a correction goes: (class code or None, student id)."""
-    code = st.session_state.get(CLASS)
-    return code, student_id() if code else ""
+    """Where a correction goes: (class code or None, this session's anonymous
+    id, which fine-tuning splits drawings by)."""
+    return st.session_state.get(CLASS), student_id()
 
 
 # -- the Train page and the model picker, in a class ---------------------------
