@@ -10,7 +10,7 @@ from network.preprocess import canvas_to_mnist
 from network.store import StoreError, open_store
 from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
 from ui.classroom import class_bar, class_model_choices, correction_place, keep_prompted, next_prompt, show_prompt
-from ui.models import load_chosen_model, model_choices, model_lock
+from ui.models import linked_model, load_chosen_model, model_choices, model_lock
 from ui.routing import routed
 from ui.session import LAST_DRAWING
 
@@ -34,8 +34,10 @@ def picture(place, image, width, caption):
 
 def model_summary(net):
     metrics = net.metadata.get("metrics", {})
-    test = metrics.get("test_accuracy")
-    accuracy = f" · MNIST test accuracy **{test:.2%}**" if test is not None else ""
+    test, drawings = metrics.get("test_accuracy"), metrics.get("drawings_accuracy")
+    accuracy = f" · MNIST test accuracy **{test:.2%}**" if isinstance(test, float) else ""
+    if isinstance(drawings, float):   # a model fine-tuned on people's drawings
+        accuracy += f" · held-out drawings **{drawings:.2%}**"
     return f"`{net.describe()}` · {net.n_params:,} parameters{accuracy}"
 
 
@@ -111,9 +113,15 @@ pad, right = st.columns([1, 1.4], gap="large")
 with pad:
     class_code = class_bar()
     choices = class_model_choices(choices)
-    model_label = st.selectbox("Model", list(choices), key="model-picker",
-                               help="Which trained network reads your drawing. Models saved on the Train page "
-                                    "appear here.")
+    fixed = linked_model()
+    if fixed:
+        model_label, _ = fixed
+        choices[model_label] = fixed[1]
+        st.caption(f"Model: **{model_label}** (set by the link you opened)")
+    else:
+        model_label = st.selectbox("Model", list(choices), key="model-picker",
+                                   help="Which trained network reads your drawing. Models saved on the Train page "
+                                        "appear here.")
     try:
         net = load_chosen_model(choices[model_label])
     except (ModelFileError, OSError) as error:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui.classroom import my_class_models
 from ui.errors import guarded
+from ui.lesson_links import copy_link_button, open_link
 from ui.routing import routed
 from ui.train_live import live_view, refresh_every
 from ui.train_results import results_section
@@ -24,6 +25,7 @@ st.caption("Pick a recipe and press Start to watch the network learn: the loss f
            "the first layer's weights turn into stroke detectors. Pause or stop it whenever you like, compare "
            "runs, and keep the best one for the Draw page.")
 
+open_link()  # before the controls: a lesson link sets them
 data_column, recipe_column, buttons_column = st.columns([1, 1.4, 1], gap="large")
 with data_column:
     data = choose_data()
@@ -34,6 +36,7 @@ with recipe_column:
     show_recipe(config, problem)
 with buttons_column:
     control_buttons(preset, config, problem, data)
+    copy_link_button()
 run = current_run()
 refresh = refresh_every(run.worker.snapshot() if run else None)
 st.fragment(run_every=refresh)(guarded(live_view, "The live view"))(refresh)

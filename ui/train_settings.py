@@ -18,6 +18,7 @@ from network.optimizers import OPTIMIZER_NAMES
 from network.recipe_rules import BATCH_SIZES, RULES
 from network.training import PRESETS, TrainConfig, parse_conv, parse_widths, total_steps
 from ui.classroom import CLASS_DATA, allowed_presets, class_training_digits, data_choices
+from ui.lesson_links import LESSON, hidden, hidden_value, write_link
 from ui.train_runs import MNIST, PRESET_NAMES
 
 EVALUATIONS_PER_RUN = 30  # dev measurements a Custom run makes
@@ -36,12 +37,20 @@ PRESET_NOTES = {
 }
 
 
-def custom_config(data_size):
-    """The Custom recipe's controls, as a TrainConfig; RecipeError for settings that do not parse."""
+def custom_values():
+    """The Custom recipe's settings, as its controls hold them (named as in
+    a lesson link); a setting the lesson link hides has no control."""
     base, rules = PRESETS["fast"], RULES
+    values = {}
 
-    def about(name):
-        return {"label": rules[name].label, "help": rules[name].help}
+    def control(name, key, default, make, rule=None):
+        """The control `make(**arguments)`, or for a hidden setting the link's value."""
+        if hidden(name):
+            values[name] = hidden_value(name, default)
+            return
+        rule = rules[rule or name]
+        st.session_state.setdefault(key, default)
+        values[name] = make(label=rule.label, help=rule.help, key=key)
 
     def bounds(name):
         return {"min_value": rules[name].low, "max_value": rules[name].high}
@@ -49,40 +58,53 @@ def custom_config(data_size):
     with st.container(border=True):
         st.markdown("**Custom settings**: hover over the ? beside a setting to see what it does to learning.")
         shape, stepping, length_column, sample = st.columns(4)
-        hidden = shape.text_input(value="128", key="train-hidden", **about("hidden"))
-        conv = shape.text_input(value="", key="train-conv", **about("filters"))
-        activation = shape.selectbox(options=rules["activation"].choices, key="train-activation", **about("activation"))
-        init = shape.selectbox(options=rules["init"].choices, key="train-init", **about("init"))
-        dropout = shape.slider(**bounds("dropout"), value=0.0, step=0.05, key="train-dropout", **about("dropout"))
-        optimizers = rules["optimizer"].choices
-        optimizer = stepping.selectbox(options=optimizers, index=optimizers.index(base.optimizer),
-                                       format_func=OPTIMIZER_NAMES.get, key="train-optimizer", **about("optimizer"))
-        lr = stepping.number_input(**bounds("lr"), value=base.lr, step=0.0005, format="%.4f", key="train-lr",
-                                   **about("lr"))
-        schedule = stepping.selectbox(options=rules["schedule"].choices, key="train-schedule", **about("schedule"))
-        l2 = stepping.number_input(**bounds("l2"), value=0.0, step=0.0001, format="%.4f", key="train-l2",
-                                   **about("l2"))
-        batch = length_column.select_slider(options=BATCH_SIZES, value=base.batch_size, key="train-batch",
-                                            **about("batch_size"))
-        unit = length_column.radio(
-            "Train for", ["epochs", "iterations"], horizontal=True, key="train-length-unit",
-            help="An epoch is one pass over every training image; an iteration is one step (one batch).")
-        length = length_column.number_input(
-            f"Number of {unit}", **bounds("length"), value=base.epochs if unit == "epochs" else 500,
-            key="train-length", help=rules["length"].help)
-        augment = length_column.multiselect(options=rules["augment"].choices, key="train-augment",
-                                            **about("augment"))
-        per_class = sample.number_input(**bounds("per_class"), value=0, step=10, key="train-per-class",
-                                        **about("per_class"))
-        dev_size = sample.number_input(**bounds("dev_size"), value=base.dev_size, step=500, key="train-dev-size",
-                                       **about("dev_size"))
-        seed = sample.number_input(**bounds("seed"), value=0, key="train-seed", **about("seed"))
+        control("hidden", "train-hidden", "128", shape.text_input)
+        control("conv", "train-conv", "", shape.text_input, "filters")
+        control("activation", "train-activation", "relu",
+                lambda **a: shape.selectbox(options=rules["activation"].choices, **a))
+        control("init", "train-init", "he", lambda **a: shape.selectbox(options=rules["init"].choices, **a))
+        control("dropout", "train-dropout", 0.0, lambda **a: shape.slider(step=0.05, **bounds("dropout"), **a))
+        control("optimizer", "train-optimizer", base.optimizer,
+                lambda **a: stepping.selectbox(options=rules["optimizer"].choices, format_func=OPTIMIZER_NAMES.get,
+                                               **a))
+        control("lr", "train-lr", base.lr,
+                lambda **a: stepping.number_input(step=0.0005, format="%.4f", **bounds("lr"), **a))
+        control("schedule", "train-schedule", "constant",
+                lambda **a: stepping.selectbox(options=rules["schedule"].choices, **a))
+        control("l2", "train-l2", 0.0,
+                lambda **a: stepping.number_input(step=0.0001, format="%.4f", **bounds("l2"), **a))
+        control("batch", "train-batch", base.batch_size,
+                lambda **a: length_column.select_slider(options=BATCH_SIZES, **a), "batch_size")
+        if hidden("epochs"):
+            unit = "iterations" if "iterations" in st.session_state[LESSON].settings else "epochs"
+            values[unit] = hidden_value(unit, base.epochs)
+        else:
+            unit = length_column.radio(
+                "Train for", ["epochs", "iterations"], horizontal=True, key="train-length-unit",
+                help="An epoch is one pass over every training image; an iteration is one step (one batch).")
+            st.session_state.setdefault("train-length", base.epochs if unit == "epochs" else 500)
+            values[unit] = length_column.number_input(f"Number of {unit}", **bounds("length"), key="train-length",
+                                                      help=rules["length"].help)
+        control("augment", "train-augment", [],
+                lambda **a: length_column.multiselect(options=rules["augment"].choices, **a))
+        control("per_class", "train-per-class", 0,
+                lambda **a: sample.number_input(step=10, **bounds("per_class"), **a))
+        control("dev_size", "train-dev-size", base.dev_size,
+                lambda **a: sample.number_input(step=500, **bounds("dev_size"), **a))
+        control("seed", "train-seed", 0, lambda **a: sample.number_input(**bounds("seed"), **a))
+    return values
+
+
+def config_from_values(values, data_size):
+    """The Custom settings as a TrainConfig; RecipeError for settings that do not parse."""
+    batch = values["batch"]
     config = TrainConfig(
-        hidden=parse_widths(hidden), conv=parse_conv(conv), activation=activation,
-        init=init, optimizer=optimizer, lr=float(lr), schedule=schedule,
-        batch_size=None if batch == "full" else batch, epochs=length if unit == "epochs" else None,
-        iterations=length if unit == "iterations" else None, l2=float(l2), dropout=float(dropout),
-        augment=tuple(augment), seed=int(seed), dev_size=int(dev_size), per_class=int(per_class) or None)
+        hidden=parse_widths(values["hidden"]), conv=parse_conv(values["conv"]), activation=values["activation"],
+        init=values["init"], optimizer=values["optimizer"], lr=float(values["lr"]), schedule=values["schedule"],
+        batch_size=None if batch == "full" else batch, epochs=values.get("epochs"),
+        iterations=values.get("iterations"), l2=float(values["l2"]), dropout=float(values["dropout"]),
+        augment=tuple(values["augment"]), seed=int(values["seed"]), dev_size=int(values["dev_size"]),
+        per_class=int(values["per_class"]) or None)
     return with_live_evaluations(config, data_size)
 
 
@@ -151,10 +173,13 @@ def choose_preset():
 
 def recipe(preset, data):
     """(TrainConfig or None, problem message or None) for the preset, or
-    from the Custom controls; a preset's dev set is fitted to a small CSV."""
+    from the Custom controls; a preset's dev set is fitted to a small CSV.
+    The page's address becomes the lesson link of what is chosen."""
     data_size = TRAIN_SIZE if data is MNIST or data is None else len(data)
+    values = custom_values() if preset == "custom" else None
+    write_link(preset, values)
     try:
-        config = custom_config(data_size) if preset == "custom" else fit_to_data(PRESETS[preset], data_size)
+        config = config_from_values(values, data_size) if values else fit_to_data(PRESETS[preset], data_size)
     except UserError as error:
         return None, str(error)
     return config, check_recipe(config, data_size)
