@@ -12,6 +12,7 @@ from ui.classroom import my_class_models
 from ui.errors import guarded
 from ui.lesson_links import copy_link_button, open_link
 from ui.routing import routed
+from ui.train_finetune import DRAWINGS, finetune_section
 from ui.train_live import live_view, refresh_every
 from ui.train_results import results_section
 from ui.train_runs import control_buttons, current_run
@@ -29,6 +30,9 @@ open_link()  # before the controls: a lesson link sets them
 data_column, recipe_column, buttons_column = st.columns([1, 1.4, 1], gap="large")
 with data_column:
     data = choose_data()
+if data is DRAWINGS:   # fine-tuning has its own controls
+    finetune_section()
+    st.stop()
 with recipe_column:
     preset = choose_preset()
 config, problem = recipe(preset, data)  # Custom's controls go here, the whole width of the page

@@ -129,3 +129,14 @@ def test_a_link_fixes_the_draw_pages_model():
     at = open_draw(model="no-such-model")
     assert any("no-such-model" in w.value for w in at.warning)
     assert at.selectbox(key="model-picker").value == "Default (shipped)"
+
+
+def test_the_readmes_lesson_links_are_clean():
+    import re
+    from urllib.parse import parse_qsl
+    readme = (Path(APP).parent / "README.md").read_text()
+    links = re.findall(r"`/train\?([^`]+)`", readme)
+    assert len(links) >= 3
+    for link in links:
+        lesson = read_lesson(dict(parse_qsl(link, keep_blank_values=True)))
+        assert not lesson.problems, (link, lesson.problems)

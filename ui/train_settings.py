@@ -19,6 +19,7 @@ from network.recipe_rules import BATCH_SIZES, RULES
 from network.training import PRESETS, TrainConfig, parse_conv, parse_widths, total_steps
 from ui.classroom import CLASS_DATA, allowed_presets, class_training_digits, data_choices
 from ui.lesson_links import LESSON, hidden, hidden_value, write_link
+from ui.train_finetune import DRAWINGS
 from ui.train_runs import MNIST, PRESET_NAMES
 
 EVALUATIONS_PER_RUN = 30  # dev measurements a Custom run makes
@@ -151,13 +152,15 @@ def uploaded_digits(upload):
 
 
 def choose_data():
-    """MNIST, an uploaded CSV's Digits, or None until a good CSV is uploaded."""
-    kind = st.radio("Digits to learn from", data_choices([MNIST, CSV]), horizontal=True, key="train-data",
+    """MNIST, DRAWINGS (fine-tuning), the class's drawings, an uploaded CSV's Digits, or None until a good
+    CSV is uploaded."""
+    kind = st.radio("Digits to learn from", data_choices([MNIST, CSV, DRAWINGS]), horizontal=True, key="train-data",
                     help="MNIST: 60,000 handwritten digits, plus 10,000 more to test on (downloaded on first "
                          "use). Or your own CSV in the format of Kaggle's digit recognizer: a header "
-                         "label,pixel0,...,pixel783, then one digit per row with pixels from 0 to 255.")
-    if kind == MNIST:
-        return MNIST
+                         "label,pixel0,...,pixel783, then one digit per row with pixels from 0 to 255. "
+                         "Or people's drawings: a trained model learns further from them.")
+    if kind in (MNIST, DRAWINGS):
+        return kind
     if kind == CLASS_DATA:
         return class_training_digits()
     upload = st.file_uploader("CSV file", type=["csv"], key="train-csv")

@@ -1,0 +1,83 @@
+"""Fine-tuning in a background thread, for the Train page.
+
+The page starts it and reads `snapshot()` on every refresh: the curves so
+far, and at the end the report.  It waits its turn in the same queue as
+training runs (worker.RUN_QUEUE), so fine-tuning never adds to the number
+of runs computing at once.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from .digits import MNIST
+from .drawing_sets import DrawingSet
+from .errors import UserError
+from .finetune import FinetuneProgress, FinetuneRecipe, Finetuning
+from .model import Network
+from .training import TrainingDiverged
+from .worker import RUN_QUEUE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FinetuneSnapshot:
+    state: str                                   # waiting, measuring, training, finished, stopped, failed
+    history: list[FinetuneProgress] = field(default_factory=list)
+    run: Finetuning | None = None                # set once measured before; its report once finished
+    message: str = ""
+
+
+class FinetuneWorker:
+    def __init__(self, net: Network, drawings: DrawingSet, mnist: MNIST, recipe: FinetuneRecipe | None = None,
+                 queue=RUN_QUEUE):
+        self.net, self.drawings, self.mnist, self.recipe, self.queue = net, drawings, mnist, recipe, queue
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._snapshot = FinetuneSnapshot("waiting")
+        self._thread = threading.Thread(target=self._run, daemon=True, name="finetune")
+
+    def start(self) -> "FinetuneWorker":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def snapshot(self) -> FinetuneSnapshot:
+        with self._lock:
+            s = self._snapshot
+            return FinetuneSnapshot(s.state, list(s.history), s.run, s.message)
+
+    def _set(self, **changes):
+        with self._lock:
+            for name, value in changes.items():
+                setattr(self._snapshot, name, value)
+
+    def _run(self):
+        if not self.queue.enter(self, self._stop.is_set):
+            self._set(state="stopped")
+            return
+        try:
+            self._set(state="measuring")
+            run = Finetuning(self.net, self.drawings, self.mnist, self.recipe)
+            self._set(state="training", run=run)
+            for progress in run.steps():
+                with self._lock:
+                    self._snapshot.history.append(progress)
+                if self._stop.is_set():
+                    break
+            if run.after is None:   # stopped early: measure where it got to
+                run.after = run.measure()
+            self._set(state="stopped" if self._stop.is_set() else "finished")
+        except (UserError, TrainingDiverged) as error:
+            self._set(state="failed", message=str(error))
+        except Exception:  # a bug: logged with its traceback, never shown on a page
+            log.exception("fine-tuning failed")
+            self._set(state="failed", message="something went wrong (the error is in the server's log)")
+        finally:
+            self.queue.leave(self)
