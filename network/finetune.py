@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .digits import MNIST, Digits, split_dev
+from .digits import MNIST, Digits
 from .drawing_sets import MIN_HELD_OUT, DrawingSet, WriterSplit, split_by_writer
 from .errors import DataError
 from .model import Network
@@ -78,8 +78,10 @@ class Finetuning:
         if len(self.split.train) < MIN_TRAIN_DRAWINGS:
             raise DataError(f"only {len(self.split.train)} drawings to learn from after holding out "
                             f"{len(self.split.held_out)}; fine-tuning needs at least {MIN_TRAIN_DRAWINGS}")
-        self.dev, mnist_train = split_dev(mnist.train, recipe.dev_size, recipe.seed)
-        self.train = mixed(mnist_train, self.split.train.digits, recipe)
+        # MNIST's dev split, by index: no copy of the 55,000 training digits per run.
+        order = np.random.default_rng(recipe.seed).permutation(len(mnist.train))
+        self.dev = mnist.train.subset(order[:recipe.dev_size])
+        self.train: Digits | None = mixed(mnist.train, order[recipe.dev_size:], self.split.train.digits, recipe)
         self.before = self.measure()
         self.after: Measure | None = None
 
@@ -94,6 +96,7 @@ class Finetuning:
         """Train one batch per next(); stops early when the time budget is spent, then measures `after`."""
         held = self.split.held_out.digits
         config = self.recipe.train_config()
+        assert self.train is not None, "steps() runs once"
         for p in train_steps(self.net, config, self.train.images, self.train.labels,
                              self.dev.images, self.dev.labels):
             measured = p.dev_accuracy is not None
@@ -106,6 +109,7 @@ class Finetuning:
             if out_of_time:
                 break
         self.after = self.measure()
+        self.train = None   # 38,400 images a finished run no longer needs
 
     def run(self, on_progress=None) -> dict:
         """Every step, then the report."""
@@ -157,22 +161,24 @@ class Finetuning:
         return {"config": self.recipe.train_config().to_json(),
                 "finetune": {"from": source_model, "drawings": drawings_source, **dataclasses.asdict(self.recipe),
                              **report},
-                "data": {"source": f"MNIST + {drawings_source}", "train_size": len(self.train),
+                "data": {"source": f"MNIST + {drawings_source}",
+                         "train_size": self.recipe.steps * self.recipe.batch_size,
                          "dev_size": len(self.dev), "test_size": len(self.mnist.test)},
                 "metrics": {"test_accuracy": report["mnist_test_after"], "drawings_accuracy": report["held_out_after"],
                             "dev_accuracy": None, "train_accuracy": None}}
 
 
-def mixed(mnist_train: Digits, drawings: Digits, recipe: FinetuneRecipe) -> Digits:
-    """One pass of `steps` batches: MNIST digits and the drawings, repeated
-    (oversampled) to make `drawing_share` of the images; training shuffles them."""
+def mixed(mnist: Digits, usable: np.ndarray, drawings: Digits, recipe: FinetuneRecipe) -> Digits:
+    """One pass of `steps` batches: MNIST digits (from the indices `usable`)
+    and the drawings, repeated (oversampled) to make `drawing_share` of the
+    images; training shuffles them."""
     rng = np.random.default_rng([recipe.seed, 2])
     total = recipe.steps * recipe.batch_size
     n_drawings = round(total * recipe.drawing_share)
     from_drawings = np.resize(rng.permutation(len(drawings)), n_drawings)   # each drawing equally often
-    from_mnist = rng.choice(len(mnist_train), total - n_drawings, replace=total - n_drawings > len(mnist_train))
-    return Digits(np.concatenate([mnist_train.images[from_mnist], drawings.images[from_drawings]]),
-                  np.concatenate([mnist_train.labels[from_mnist], drawings.labels[from_drawings]]),
+    from_mnist = rng.choice(usable, total - n_drawings, replace=total - n_drawings > len(usable))
+    return Digits(np.concatenate([mnist.images[from_mnist], drawings.images[from_drawings]]),
+                  np.concatenate([mnist.labels[from_mnist], drawings.labels[from_drawings]]),
                   f"MNIST mixed with {len(drawings)} drawings")
 
 

@@ -85,6 +85,10 @@ def test_batches_mix_mnist_and_oversampled_drawings(trained, toy_mnist):
     drawings = run.split.train.digits.images.reshape(len(run.split.train), -1)
     from_drawings = (run.train.images.reshape(len(run.train), 1, -1) == drawings[None]).all(axis=2).any(axis=1)
     assert from_drawings.sum() == round(TINY.drawing_share * len(run.train))  # each drawing several times
+    dev = run.dev.images.reshape(len(run.dev), 1, -1)
+    assert not (run.train.images.reshape(1, len(run.train), -1) == dev).all(axis=2).any()  # never the dev digits
+    run.run()
+    assert run.train is None   # a finished run lets go of its training images
 
 
 def test_no_gain_is_claimed_from_too_few_held_out_drawings(trained, toy_mnist):
