@@ -6,6 +6,7 @@ With --json, output is one JSON object per line.
 """
 
 import argparse
+import csv
 import dataclasses
 import json
 import logging
@@ -59,6 +60,11 @@ def main(argv=None):
         return args.run(args) or 0
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (MemoryError, RecursionError, csv.Error) as error:
+        # Bad input the checks did not foresee: still the user's, still one line.
+        print(f"error: the input is too large or too deeply nested to read ({type(error).__name__})",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -13,6 +13,7 @@ from .shapes import PIXELS, SIDE
 
 CSV_COLUMNS = ["label"] + [f"pixel{i}" for i in range(PIXELS)]
 CSV_MIN_ROWS = 10
+MAX_HEADER_CHARS = 20_000
 
 
 def load_csv(path, require_labels=True, max_bytes=200 * 1024 * 1024) -> Digits:
@@ -76,7 +77,13 @@ def _decode(data, name):
 
 def _parse_header(line, name):
     """The column names: all 785 of CSV_COLUMNS, or the 784 pixel columns."""
-    columns = [column.strip() for column in next(csv.reader([line.rstrip("\r")]))]
+    if len(line) > MAX_HEADER_CHARS:  # csv.reader would fail on a field over 128 KB
+        raise DataError(f"{name}, line 1: {len(line):,} characters long; the header "
+                        f"label,pixel0,...,pixel783 has about {len(','.join(CSV_COLUMNS)):,}")
+    try:
+        columns = [column.strip() for column in next(csv.reader([line.rstrip("\r")]))]
+    except csv.Error as error:
+        raise DataError(f"{name}, line 1: not a CSV header ({error})") from None
     expected = "label,pixel0,...,pixel783"
     if columns and columns[0].lstrip("+-").isdigit():
         raise DataError(f"{name}, line 1: no header row (expected {expected}, got {_clip(line)!r})")

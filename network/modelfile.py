@@ -11,13 +11,25 @@ clear ModelFileError and never runs anything.
 import contextlib
 import io
 import json
+import math
 import re
 import zipfile
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from .budgets import (
+    MAX_JSON_DEPTH,
+    MAX_METADATA_CHARS,
+    MAX_MODEL_LAYERS,
+    MAX_MODEL_PARAMS,
+    BudgetError,
+    check_model_size,
+    json_depth,
+    layer_shapes,
+)
 from .errors import UserError
 from .files import data_dir, write_atomically
 from .model import ArchitectureError, Network
@@ -25,6 +37,7 @@ from .model import ArchitectureError, Network
 FORMAT = "digits-network"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_SAVED_BYTES = 500e6  # the users' saved models, all together (stored compressed)
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models"
 SHIPPED = {"default": "Default (shipped)", "seed": "Seed recipe 784-10-10 (shipped)"}
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
@@ -70,6 +83,21 @@ def list_models() -> dict[str, Path]:
     return found
 
 
+def saved_models_bytes() -> int:
+    """Disk space the users' saved models take."""
+    folder = user_models_dir()
+    return sum(path.stat().st_size for path in folder.glob("*.npz")) if folder.is_dir() else 0
+
+
+def check_models_quota(max_bytes: float | None = None) -> None:
+    """ModelFileError when the users' saved models fill their share of the
+    server's disk (the app checks before saving; the command line does not)."""
+    used = saved_models_bytes()
+    if used >= (MAX_SAVED_BYTES if max_bytes is None else max_bytes):
+        raise ModelFileError(f"the server's space for saved models is full ({used / 1e6:,.0f} MB); "
+                             "ask its administrator to remove some")
+
+
 def save_model(net: Network, path: str | Path, metadata: dict | None = None, overwrite: bool = True) -> Path:
     """Write net and its metadata to path atomically (temporary file, then rename)."""
     path = Path(path)
@@ -81,14 +109,20 @@ def save_model(net: Network, path: str | Path, metadata: dict | None = None, ove
     meta.setdefault("created", datetime.now(UTC).isoformat(timespec="seconds"))
     arrays = {f"{i}.{name}": array for i, layer in enumerate(net.layers) for name, array in layer.params.items()}
     arrays["metadata"] = np.array(json.dumps(meta))
-    write_atomically(path, lambda file: np.savez(file, **arrays))
+    write_atomically(path, lambda file: np.savez_compressed(file, **arrays))
     net.metadata = meta
     return path
 
 
 def load_model(source: str | Path | bytes, label: str | None = None) -> Network:
     """The Network stored in source (a path, or the bytes of an uploaded
-    file), with its metadata as `net.metadata`."""
+    file), with its metadata as `net.metadata`.
+
+    Nothing is built or inflated before it is known to fit: the members'
+    sizes come from the zip's directory, the arrays' names, shapes and
+    dtypes from their .npy headers, and the architecture they must match
+    from the metadata, all checked against the budgets (budgets.py) first.
+    """
     file: Path | io.BytesIO
     if isinstance(source, (bytes, bytearray)):
         label = label or "uploaded file"
@@ -102,44 +136,79 @@ def load_model(source: str | Path | bytes, label: str | None = None) -> Network:
             raise ModelFileError(f"{label}: no such model file") from None
     if size > MAX_FILE_BYTES:
         raise ModelFileError(f"{label}: {size / 1e6:.0f} MB is too large for a model file")
-    head = _first_bytes(file, 4)
-    if head != b"PK\x03\x04":
-        raise ModelFileError(f"{label}: not a model file (not an .npz archive)")
     try:
-        # Opened here, not by np.load: it leaves its own handle open when the archive is damaged.
-        with _opened(file) as opened, np.load(opened, allow_pickle=False) as stored:
-            arrays = {key: stored[key] for key in stored.files}
-    except ValueError as error:
-        if "pickle" in str(error):
-            raise ModelFileError(f"{label}: holds Python objects, which this app never unpickles") from None
-        raise ModelFileError(f"{label}: not a readable model file ({_first_line(error)})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+        with _opened(file) as opened:
+            if opened.read(4) != b"PK\x03\x04":
+                raise ModelFileError(f"{label}: not a model file (not an .npz archive)")
+            opened.seek(0)
+            with zipfile.ZipFile(opened) as archive:
+                return _read_network(archive, label)
+    except BudgetError as error:
+        raise ModelFileError(f"{label}: too large for this app: {error}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError, zlib.error) as error:
         raise ModelFileError(f"{label}: damaged or truncated model file ({_first_line(error)})") from None
-    return network_from_arrays(arrays, label)
 
 
-def network_from_arrays(arrays: dict[str, np.ndarray], label: str) -> Network:
-    """Check the arrays of a model file and build its Network."""
-    meta = _read_metadata(arrays, label)
+def _read_network(archive: zipfile.ZipFile, label: str) -> Network:
+    headers = _array_headers(archive, label)
+    meta = _read_metadata(archive, headers, label)
     try:
-        net = Network(meta["architecture"])
+        layers = layer_shapes(meta["architecture"])
     except ArchitectureError as error:
         raise ModelFileError(f"{label}: bad architecture: {error}") from None
-    expected = {f"{i}.{name}": array for i, layer in enumerate(net.layers) for name, array in layer.params.items()}
-    extra = set(arrays) - set(expected) - {"metadata"}
-    missing = set(expected) - set(arrays)
+    check_model_size(layers)
+    expected = {f"{i}.{name}": shape for i, layer in enumerate(layers) for name, shape in layer.param_shapes.items()}
+    extra = set(headers) - set(expected) - {"metadata"}
+    missing = set(expected) - set(headers)
     if missing or extra:
         raise ModelFileError(f"{label}: weights do not match the architecture "
                              f"(missing {sorted(missing) or 'none'}, unexpected {sorted(extra) or 'none'})")
-    for key, target in expected.items():
-        array = arrays[key]
-        if array.dtype != np.float32 or array.shape != target.shape:
-            raise ModelFileError(f"{label}: {key} is {array.dtype} {array.shape}, expected float32 {target.shape}")
+    for key, shape in expected.items():
+        dtype, found = headers[key]
+        if dtype != np.float32 or found != tuple(shape):
+            raise ModelFileError(f"{label}: {key} is {dtype} {found}, expected float32 {tuple(shape)}")
+    net = Network(meta["architecture"])
+    for key, target in ((f"{i}.{name}", array) for i, layer in enumerate(net.layers)
+                        for name, array in layer.params.items()):
+        with archive.open(f"{key}.npy") as member:
+            array = np.lib.format.read_array(member, allow_pickle=False)
+        if array.shape != target.shape:
+            raise ModelFileError(f"{label}: {key} is damaged (holds fewer numbers than its header says)")
         if not np.all(np.isfinite(array)):
             raise ModelFileError(f"{label}: {key} holds NaN or infinite weights")
         target[...] = array
     net.metadata = meta
     return net
+
+
+def _array_headers(archive, label):
+    """{array name: (dtype, shape)} from each member's .npy header, after
+    checking from the zip's directory that nothing inflates beyond the budget."""
+    members = archive.infolist()
+    if len(members) > 2 * MAX_MODEL_LAYERS + 1:
+        raise ModelFileError(f"{label}: {len(members)} arrays is more than any model of this app holds")
+    limit = 4 * (MAX_MODEL_PARAMS + MAX_METADATA_CHARS) + 1024 * len(members)  # float32, UTF-32, headers
+    total = sum(member.file_size for member in members)
+    if total > limit:
+        raise ModelFileError(f"{label}: would inflate to {total / 1e6:,.0f} MB; a model file holds at most "
+                             f"{limit / 1e6:,.0f} MB")
+    headers = {}
+    for member in members:
+        if not member.filename.endswith(".npy"):
+            raise ModelFileError(f"{label}: {member.filename!r} is not an array of a model file")
+        with archive.open(member) as file:
+            version = np.lib.format.read_magic(file)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise ModelFileError(f"{label}: {member.filename} is in an unknown .npy version {version}")
+            shape, _, dtype = read_header(file)
+        if dtype.hasobject:
+            raise ModelFileError(f"{label}: holds Python objects, which this app never unpickles")
+        if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize > member.file_size:
+            raise ModelFileError(f"{label}: {member.filename} is damaged (its header claims more than it holds)")
+        headers[member.filename.removesuffix(".npy")] = (dtype, tuple(shape))
+    return headers
 
 
 def input_blur(net: Network) -> float:
@@ -148,13 +217,19 @@ def input_blur(net: Network) -> float:
     return float(blur) if isinstance(blur, (int, float)) and 0 <= blur <= 3 else 0.0
 
 
-def _read_metadata(arrays, label):
-    raw = arrays.get("metadata")
-    if raw is None or raw.shape != () or raw.dtype.kind != "U":
+def _read_metadata(archive, headers, label):
+    dtype, shape = headers.get("metadata", (None, None))
+    if dtype is None or shape != () or dtype.kind != "U":
         raise ModelFileError(f"{label}: not a model file (no metadata)")
+    if dtype.itemsize > 4 * MAX_METADATA_CHARS:
+        raise ModelFileError(f"{label}: its metadata is larger than {MAX_METADATA_CHARS:,} characters")
+    with archive.open("metadata.npy") as member:
+        text = str(np.lib.format.read_array(member, allow_pickle=False))
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise ModelFileError(f"{label}: its metadata nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        meta = json.loads(str(raw))
-    except json.JSONDecodeError:
+        meta = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
         raise ModelFileError(f"{label}: metadata is not valid JSON") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{label}: not a model file of this app")
@@ -163,19 +238,36 @@ def _read_metadata(arrays, label):
                              f"this app reads version {FORMAT_VERSION}")
     if not isinstance(meta.get("architecture"), dict):
         raise ModelFileError(f"{label}: metadata has no architecture")
+    problem = metadata_problem(meta)
+    if problem:
+        raise ModelFileError(f"{label}: bad metadata: {problem}")
     return meta
+
+
+def metadata_problem(meta: dict) -> str | None:
+    """What is wrong with the fields of a model's metadata the app reads, or
+    None: a saved model must never break a page that shows it."""
+    kinds = {"metrics": dict, "config": dict, "data": dict, "history": list, "description": str, "created": str}
+    for key, kind in kinds.items():
+        if key in meta and not isinstance(meta[key], kind):
+            return f"{key} must be a {kind.__name__}"
+    for key, value in meta.get("metrics", {}).items():
+        if key.endswith("_accuracy") and value is not None and not _fraction(value):
+            return f"metrics.{key} must be a number from 0 to 1"
+    return None  # config.input_blur is read leniently, by input_blur()
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _fraction(value):
+    return _number(value) and 0 <= value <= 1
 
 
 def _opened(source):
     """A binary file to read: the upload itself, or the file at a path."""
     return contextlib.nullcontext(source) if isinstance(source, io.BytesIO) else source.open("rb")
-
-
-def _first_bytes(source, n):
-    if isinstance(source, io.BytesIO):
-        return source.getvalue()[:n]
-    with source.open("rb") as f:
-        return f.read(n)
 
 
 def _first_line(error):

@@ -17,12 +17,12 @@ scripts/eval_real_drawings.py measures what each step is worth.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from .errors import UserError
+from .images import ImageError
+from .images import load_image as load_image  # where the command line and the scripts have always found it
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20  # MNIST's longer side of the digit, in pixels
@@ -56,8 +56,7 @@ WORK_BOX = 4 * DIGIT_BOX
 MNIST_STROKE_WIDTH = 1.95
 
 
-class PreprocessError(UserError):
-    """The input cannot be read as an image."""
+PreprocessError = ImageError  # the input cannot be read as an image (its older name)
 
 
 @dataclass(frozen=True)
@@ -74,15 +73,6 @@ class MnistInput:
     steps: list[tuple[str, np.ndarray]]
     empty: bool
     ink_fraction: float
-
-
-def load_image(path: str | Path) -> np.ndarray:
-    """Read a PNG/JPEG/... file into an RGBA uint8 array (keeps transparency)."""
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGBA"))
-    except (OSError, UnidentifiedImageError) as error:
-        raise PreprocessError(f"cannot read {path} as an image: {error}") from None
 
 
 def canvas_to_mnist(image, ink="auto", blur=0.0) -> MnistInput:

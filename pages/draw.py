@@ -5,6 +5,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from network.database import DatabaseError
+from network.images import decode_canvas
 from network.modelfile import ModelFileError, input_blur
 from network.preprocess import canvas_to_mnist
 from network.store import StoreError, open_store
@@ -30,6 +31,14 @@ def clear_canvas():
 def picture(place, image, width, caption):
     """An image enlarged with square pixels; PNG, since JPEG would smear them."""
     place.image(enlarge(image, width), caption=caption, output_format="PNG")
+
+
+def canvas_png(canvas):
+    """The PNG the canvas sent, or None (a data URL that is not base64 is tampering: treated as empty)."""
+    try:
+        return canvas.image_bytes
+    except ValueError:
+        return None
 
 
 def model_summary(net):
@@ -136,8 +145,9 @@ with pad:
     st.button("Clear", on_click=clear_canvas, key="clear-canvas")
 
 with right:
-    drawing = (canvas_to_mnist(canvas.image_data, ink="light", blur=input_blur(net))
-               if canvas.image_data is not None else None)
+    # The canvas's PNG is checked before it is decoded: a tampered page could send anything.
+    image_data = decode_canvas(canvas_png(canvas), CANVAS_SIZE)
+    drawing = canvas_to_mnist(image_data, ink="light", blur=input_blur(net)) if image_data is not None else None
     if drawing is None or drawing.empty:
         with st.container(key="prediction"):
             st.info("Draw a digit in the black square, as large as you like, and I will guess which one it is.")
@@ -147,9 +157,9 @@ with right:
             reading = net.explain(drawing.pixels)
         show_prediction(reading, drawing)
         if prompted is None:
-            show_correction(drawing, canvas.image_data, reading, model_label)
+            show_correction(drawing, image_data, reading, model_label)
         else:
-            keep_prompted(class_code, prompted, drawing, canvas.image_data, reading, model_label)
+            keep_prompted(class_code, prompted, drawing, image_data, reading, model_label)
 
 if drawing is not None and not drawing.empty:
     show_what_it_sees(drawing)

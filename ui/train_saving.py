@@ -5,12 +5,21 @@ import logging
 
 import streamlit as st
 
-from network.modelfile import ModelFileError, load_model, model_path, save_model, validate_model_name
+from network.modelfile import (
+    ModelFileError,
+    check_models_quota,
+    load_model,
+    model_path,
+    save_model,
+    validate_model_name,
+)
 from ui.classroom import save_in_class
 
 log = logging.getLogger(__name__)
 
 SAVED_PATH = "train_saved_path"  # session state: the model file this session saved last
+SAVES = "train_saves"            # session state: how many models this session saved
+MAX_SAVES_PER_SESSION = 20       # one visitor cannot fill the server's disk
 
 
 def save_network(net, metadata, name, overwrite):
@@ -19,6 +28,9 @@ def save_network(net, metadata, name, overwrite):
         return
     try:
         name = validate_model_name(name)
+        if st.session_state.get(SAVES, 0) >= MAX_SAVES_PER_SESSION:
+            raise ModelFileError(f"this session has saved {MAX_SAVES_PER_SESSION} models, the most one visitor may")
+        check_models_quota()
         path = save_model(net, model_path(name), metadata, overwrite=overwrite)
     except FileExistsError:
         st.warning(f"A model named “{name}” exists already. Choose another name, or tick "
@@ -29,6 +41,7 @@ def save_network(net, metadata, name, overwrite):
         log.exception("saving model %r", name)
         st.error(f"Cannot save: the server could not write the file ({error.strerror or error}).")
     else:
+        st.session_state[SAVES] = st.session_state.get(SAVES, 0) + 1
         st.session_state[SAVED_PATH] = path
         st.success(f"Saved as “{name}”. It is in the Draw page's model picker now.")
 
