@@ -21,6 +21,7 @@ from .conv import Conv2D
 from .errors import UserError
 from .layers import Dense
 from .model import build_layers
+from .training import steps_per_epoch, total_steps
 
 # A model file (an upload, or one saved by the app) may hold at most:
 MAX_MODEL_PARAMS = 12_500_000       # 50 MB of float32 weights
@@ -35,7 +36,7 @@ STRING = re.compile(r'"(?:[^"\\]|\\.)*"')  # a JSON string: brackets inside it d
 DEFAULT_MAX_PARAMS = 5_000_000
 DEFAULT_MAX_RUN_SECONDS = 600
 ASSUMED_EFFICIENCY = 0.5            # share of the GEMM peak training reaches (`python -m network bench`)
-ASSUMED_GFLOPS = 100.0              # one core's float32 GEMM speed, when not measured
+ASSUMED_GFLOPS = 128.0              # one thread's float32 GEMM peak on the project's machines (bench, README)
 
 
 class BudgetError(UserError):
@@ -112,14 +113,39 @@ def estimated_seconds(layers, images_seen: int, gflops: float = ASSUMED_GFLOPS) 
     return 3 * flops_per_image(layers) * images_seen / (gflops * 1e9 * ASSUMED_EFFICIENCY)
 
 
-def check_run_budget(layers, images_seen: int, gflops: float = ASSUMED_GFLOPS) -> None:
-    """BudgetError, saying what to change, for a run the app's limits do not allow."""
+def gemm_peak() -> float:
+    """The server's float32 GEMM speed on one BLAS thread (as the app trains),
+    in GFLOP/s: NETWORK_GEMM_GFLOPS if the administrator measured it
+    (`python -m network bench`), else ASSUMED_GFLOPS.  Not measured at
+    Start: on a busy server that would refuse recipes for the moment's load,
+    which the queue already shares out."""
+    return _limit("NETWORK_GEMM_GFLOPS", ASSUMED_GFLOPS)
+
+
+def images_processed(config, n_train: int) -> int:
+    """Images a recipe pushes through forward and backward, with its dev
+    evaluations (forward only: a third of the cost) counted in."""
+    steps = total_steps(config, n_train)
+    batch = n_train if config.batch_size is None else min(config.batch_size, n_train)
+    evaluations = steps // (config.eval_every or steps_per_epoch(config, n_train))
+    return steps * batch + evaluations * config.dev_size // 3
+
+
+def check_recipe_budget(config, n_train: int) -> None:
+    """BudgetError for a recipe the app's limits do not allow, on n_train training images."""
+    layers = layer_shapes(config.architecture())
+    check_run_budget(layers, images_processed(config, n_train))
+
+
+def check_run_budget(layers, images_seen: int, gflops: float | None = None) -> None:
+    """BudgetError, saying what to change, for a run the app's limits do not
+    allow (at `gflops`, by default measured on this machine)."""
     max_params, max_seconds = app_limits()
     params = parameter_count(layers)
     if params > max_params:
         raise BudgetError(f"this network has {params:,} parameters; this server allows at most "
                           f"{max_params:,.0f} per run: use fewer or narrower layers")
-    seconds = estimated_seconds(layers, images_seen, gflops)
+    seconds = estimated_seconds(layers, images_seen, gflops or gemm_peak())
     if seconds > max_seconds:
         raise BudgetError(f"this run would train for about {seconds / 60:,.0f} minutes; this server allows "
                           f"{max_seconds / 60:,.0f}: train for fewer epochs, on fewer images, or a smaller network")

@@ -273,6 +273,13 @@ def load_training_data(config, data="mnist", progress=None, log=None):
     return split_for_training(config, load_csv(data))
 
 
+def training_size(config: TrainConfig, n_labelled: int) -> int:
+    """How many of n_labelled digits a recipe trains on: those outside the
+    dev set, or its images per digit."""
+    n_train = max(0, n_labelled - config.dev_size)
+    return min(n_train, 10 * config.per_class) if config.per_class else n_train
+
+
 def split_for_training(config, labelled, test=None, source=""):
     """TrainingData from digits already in memory: the config's dev/train
     split and per-digit subset.  `labelled` is only read, so every session

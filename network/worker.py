@@ -24,6 +24,7 @@ Lock order: a RunQueue's lock may be held while taking a worker's lock
 """
 
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .budgets import check_recipe_budget
 from .digits import Digits
 from .errors import UserError
 from .evaluation import evaluate
@@ -45,6 +47,7 @@ from .training import (
     run_metadata,
     split_for_training,
     train_steps,
+    training_size,
 )
 
 # One run per core this process may use: more would only make every run
@@ -56,6 +59,7 @@ CHECK_INTERVAL = 0.2      # seconds between checks for stop and heartbeat while 
 GRID_SIZE = 24            # dev digits whose readings the page shows
 MAX_FIRST_LAYER = 64      # first-layer units or filters copied for the page
 N_WRONG = 24              # most confidently wrong held-out digits to report
+MAX_EVALUATED = 10_000    # training images a run's final training accuracy is measured on
 
 WAITING, RUNNING, PAUSED, EVALUATING = "waiting", "running", "paused", "evaluating"
 FINISHED, STOPPED, DIVERGED, ABANDONED, FAILED = "finished", "stopped", "diverged", "abandoned", "failed"
@@ -68,41 +72,53 @@ DIVERGED_ADVICE = ("Try a learning rate 10 times smaller, the Adam optimiser, a 
 
 
 class RunQueue:
-    """At most `limit` runs compute at once; the others wait in line,
-    first come, first served."""
+    """At most `limit` runs compute at once, and at most one per owner (a
+    visitor's browser: two tabs do not get two places); the others wait in
+    line, first come, first served, except that a run whose owner already
+    computes lets the runs behind it pass."""
 
     def __init__(self, limit):
         self.limit = limit
         self._changed = threading.Condition()
         self._line = []         # waiting runs, the next to go first
-        self._running = set()
+        self._running = {}      # run -> its owner
 
-    def enter(self, run, give_up):
+    def enter(self, run, give_up, owner=None):
         """Wait for a place among the running runs; False if give_up()
         returned true first (checked every CHECK_INTERVAL seconds)."""
+        owner = run if owner is None else owner
         with self._changed:
-            self._line.append(run)
+            self._line.append((run, owner))
             try:
-                while self._line[0] is not run or len(self._running) >= self.limit:
+                while not self._may_enter(run):
                     if give_up():
                         return False
                     self._changed.wait(CHECK_INTERVAL)
-                self._running.add(run)
+                self._running[run] = owner
                 return True
             finally:
-                self._line.remove(run)
+                self._line.remove((run, owner))
                 self._changed.notify_all()
+
+    def _may_enter(self, run):
+        """True when a place is free and `run` is the first in line whose owner has none."""
+        if len(self._running) >= self.limit:
+            return False
+        busy = set(self._running.values())
+        first = next((waiting for waiting, owner in self._line if owner not in busy), None)
+        return first is run
 
     def leave(self, run):
         """Give up a place among the running (harmless if it had none)."""
         with self._changed:
-            self._running.discard(run)
+            self._running.pop(run, None)
             self._changed.notify_all()
 
     def position(self, run):
         """1 for the next in line, 2 for the one after...; 0 if not waiting."""
         with self._changed:
-            return self._line.index(run) + 1 if run in self._line else 0
+            runs = [waiting for waiting, _ in self._line]
+            return runs.index(run) + 1 if run in runs else 0
 
 
 RUN_QUEUE = RunQueue(MAX_RUNNING)
@@ -172,12 +188,17 @@ class TrainingWorker:
     resume and stop, and watched through snapshot()."""
 
     def __init__(self, config, labelled, test=None, source="", drawing=None, queue=RUN_QUEUE,
-                 heartbeat_timeout=HEARTBEAT_TIMEOUT, view_interval=VIEW_INTERVAL):
+                 heartbeat_timeout=HEARTBEAT_TIMEOUT, view_interval=VIEW_INTERVAL, owner=None):
         """labelled: the Digits to split into train and dev; test: the
-        held-out Digits (None: judge on dev).  Raises RecipeError for a recipe
-        that cannot run, before any thread starts."""
+        held-out Digits (None: judge on dev); owner: who started it (one
+        running run per owner).  Raises RecipeError for a recipe that cannot
+        run, before any thread starts."""
         self.config = config
-        self._net = new_network(config)  # run by the worker thread only, until the run is done
+        config.check()
+        # Every size and the run's cost checked now; the weights come when the run leaves the line.
+        check_recipe_budget(config, training_size(config, len(labelled)))
+        self._net = None  # run by the worker thread only, until the run is done
+        self._owner = owner
         self.heartbeat_timeout = heartbeat_timeout
         self.view_interval = view_interval
         self._inputs = (labelled, test, source)
@@ -266,9 +287,10 @@ class TrainingWorker:
         self._publish_ending(state, state, message)
 
     def _run_to_end(self):
-        if not self._queue.enter(self, self._ending):
+        if not self._queue.enter(self, self._ending, self._owner):
             return self._ending()
         self._set_state(RUNNING)
+        self._net = new_network(self.config)
         data = split_for_training(self.config, *self._inputs)
         self._inputs = None  # the split holds what training needs; let an uploaded CSV go
         shown = data.dev if len(data.dev) else data.train
@@ -281,6 +303,8 @@ class TrainingWorker:
         if self._history and state != ABANDONED:  # nobody would look at an abandoned run's results
             self._publish_ending(EVALUATING, state, message)
             outcome = self._evaluate(data, state)
+            if outcome is None:  # abandoned while being evaluated
+                return self._ending()
             # The layers keep their last forward pass: a 2,000-image batch
             # (~8 MB) after the evaluation.  Read one image so that a session's
             # finished runs stay small.
@@ -324,7 +348,7 @@ class TrainingWorker:
         if ending:
             return ending
         self._set_state(WAITING)
-        if not self._queue.enter(self, self._ending):
+        if not self._queue.enter(self, self._ending, self._owner):
             return self._ending()
         self._set_state(RUNNING)
         return None
@@ -361,13 +385,24 @@ class TrainingWorker:
 
     def _evaluate(self, data, state):
         """Accuracies, confusion matrix and worst mistakes on the held-out
-        set, and the metadata a saved model will carry."""
+        set, and the metadata a saved model will carry; None if the page
+        went away meanwhile.  Bounded: training accuracy is measured on at
+        most MAX_EVALUATED images, and each part can be cancelled."""
         history = list(self._history)
         held_out, name = (data.test, "test") if data.test is not None else (data.dev, "dev")
-        result = evaluate_run(self._net, data, history)
+        sampled = dataclasses.replace(data, train=data.train.subset(np.arange(min(len(data.train), MAX_EVALUATED))))
+        result = evaluate_run(self._net, sampled, history)
+        if self._abandoned():
+            return None
         metadata = run_metadata(self.config, data, history, result)
         metadata["ended"] = state
         probabilities = self._net.predict_proba(held_out.images)
+        if self._abandoned():
+            return None
         evaluation = evaluate(probabilities, held_out.labels, n_wrong=N_WRONG) if len(held_out) else None
         return Outcome(result=result, evaluation=evaluation, held_out=held_out, held_out_name=name,
                        probabilities=probabilities, metadata=metadata)
+
+    def _abandoned(self):
+        with self._lock:
+            return time.monotonic() - self._last_poll > self.heartbeat_timeout

@@ -29,6 +29,12 @@ ENDLESS = dataclasses.replace(QUICK, epochs=None, iterations=1_000_000)
 
 
 LABELLED = toy_digits(600)
+
+
+@pytest.fixture(autouse=True)
+def endless_runs_allowed(monkeypatch):
+    """ENDLESS runs until stopped: these tests lift the app's time limit (test_budgets.py tests it)."""
+    monkeypatch.setenv("NETWORK_MAX_RUN_SECONDS", "0")
 TEST = toy_digits(200, seed=0, noise=50)
 
 

@@ -5,6 +5,8 @@ Training never runs in the page's script: a worker thread per run
 (network/worker.py) takes the steps; the page starts, pauses and stops it.
 """
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 import pandas as pd
@@ -19,6 +21,8 @@ from ui.session import LAST_DRAWING
 STOP_WAIT = 1.0         # seconds Stop waits for the step in progress, to show the run stopped at once
 MAX_RUNS_KEPT = 6       # runs of a session kept for comparison (each holds its network)
 RUNS = "train_runs"     # session state: this session's runs
+VISITOR = "train_visitor"  # session state: this session's id, where the browser sends no cookie
+XSRF_COOKIE = "_streamlit_xsrf"
 MNIST = "MNIST"         # the data choice that means MNIST (else a CSV's Digits)
 PRESET_NAMES = {"fast": "Fast demo", "seed": "Seed", "default": "Default", "custom": "Custom"}
 STATE_WORDS = {WAITING: "Waiting", RUNNING: "Training", PAUSED: "Paused", FINISHED: "Finished", STOPPED: "Stopped",
@@ -53,11 +57,24 @@ def training_source(data):
     return data, None, data.source
 
 
+def visitor():
+    """Who starts a run, for the one-run-per-visitor rule: the browser (its
+    XSRF cookie, shared by all its tabs), else this session."""
+    try:
+        cookie = st.context.cookies.get(XSRF_COOKIE)
+    except (AttributeError, RuntimeError):
+        cookie = None
+    if isinstance(cookie, str) and cookie:
+        return "browser " + hashlib.sha256(cookie.encode()).hexdigest()[:16]
+    return "session " + st.session_state.setdefault(VISITOR, secrets.token_hex(8))
+
+
 def start_run(preset, config, data):
     """Stop the session's live run, if any, and start a new one."""
     try:
         labelled, test, source = training_source(data)
-        worker = TrainingWorker(config, labelled, test, source, drawing=st.session_state.get(LAST_DRAWING))
+        worker = TrainingWorker(config, labelled, test, source, drawing=st.session_state.get(LAST_DRAWING),
+                                owner=visitor())
     except UserError as error:
         st.error(f"Cannot start: {error}")
         return

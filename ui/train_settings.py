@@ -7,16 +7,15 @@ rules (network/recipe_rules.py), which also checks every recipe.
 
 import dataclasses
 
-import numpy as np
 import streamlit as st
 
+from network.budgets import check_recipe_budget
 from network.csvfile import load_csv
 from network.errors import UserError
 from network.mnist import TRAIN_SIZE
-from network.model import build_layers
 from network.optimizers import OPTIMIZER_NAMES
 from network.recipe_rules import BATCH_SIZES, RULES
-from network.training import PRESETS, TrainConfig, parse_conv, parse_widths, total_steps
+from network.training import PRESETS, TrainConfig, parse_conv, parse_widths, total_steps, training_size
 from ui.classroom import CLASS_DATA, allowed_presets, class_training_digits, data_choices
 from ui.lesson_links import LESSON, hidden, hidden_value, write_link
 from ui.train_finetune import DRAWINGS
@@ -111,7 +110,7 @@ def config_from_values(values, data_size):
 
 def with_live_evaluations(config, data_size):
     """Measure dev accuracy about EVALUATIONS_PER_RUN times, so the curves move during the run."""
-    n_train = 10 * config.per_class if config.per_class else max(1, data_size - config.dev_size)
+    n_train = max(1, training_size(config, data_size))
     return dataclasses.replace(config, eval_every=max(1, total_steps(config, n_train) // EVALUATIONS_PER_RUN))
 
 
@@ -126,7 +125,7 @@ def check_recipe(config, data_size):
         return f"the dev set ({config.dev_size:,}) must be smaller than the {data_size:,} digits to learn from"
     try:
         config.check()
-        build_layers(config.architecture(), np.random.default_rng())  # the shapes, without the weights
+        check_recipe_budget(config, training_size(config, data_size))  # from the shapes, without the weights
     except UserError as error:
         return str(error)
     return None

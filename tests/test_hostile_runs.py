@@ -1,0 +1,97 @@
+"""Training a hostile visitor cannot abuse (issue 14, D3 D4): budgets at
+Start, networks allocated only when a run computes, one running run per
+visitor, a queue that lets the others pass, a bounded final evaluation."""
+
+import dataclasses
+import tracemalloc
+
+import pytest
+
+from network.budgets import BudgetError
+from network.worker import RUNNING, STOPPED, WAITING, RunQueue
+from tests.test_train_page import choose_tiny_custom_run, messages, open_page
+from tests.test_worker import ENDLESS, QUICK, new_worker, steps_done, wait_for
+
+MB = 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def default_limits(monkeypatch):
+    monkeypatch.delenv("NETWORK_MAX_PARAMS", raising=False)
+    monkeypatch.delenv("NETWORK_MAX_RUN_SECONDS", raising=False)
+
+
+def test_d3_a_huge_or_endless_recipe_is_refused_at_start_before_any_thread_or_weights():
+    huge = dataclasses.replace(QUICK, hidden=(4096,) * 20)  # 320 M parameters, 1.3 GB of weights
+    tracemalloc.start()
+    try:
+        with pytest.raises(BudgetError, match="parameters; this server allows at most 5,000,000"):
+            new_worker(huge)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * MB
+    with pytest.raises(BudgetError, match="minutes; this server allows 10"):
+        new_worker(dataclasses.replace(QUICK, epochs=1_000_000))
+
+
+def test_d3_a_waiting_run_holds_no_network(monkeypatch):
+    monkeypatch.setenv("NETWORK_MAX_RUN_SECONDS", "0")
+    queue = RunQueue(1)
+    running = new_worker(ENDLESS, queue).start()
+    waiting = new_worker(dataclasses.replace(ENDLESS, hidden=(2048,)), queue).start()
+    try:
+        wait_for(lambda: steps_done(running) > 2)
+        assert waiting.snapshot().state == WAITING and waiting._net is None
+        running.stop()
+        wait_for(lambda: steps_done(waiting) > 0)
+        assert waiting._net.n_params == 784 * 2048 + 2048 + 2048 * 10 + 10
+    finally:
+        running.stop()
+        waiting.stop()
+
+
+def test_d4_one_visitor_gets_one_place_and_the_others_pass_it_in_line(monkeypatch):
+    monkeypatch.setenv("NETWORK_MAX_RUN_SECONDS", "0")
+    queue = RunQueue(2)
+    first = new_worker(ENDLESS, queue, owner="mallory").start()
+    wait_for(lambda: steps_done(first) > 0)
+    second = new_worker(ENDLESS, queue, owner="mallory").start()  # her second tab
+    wait_for(lambda: second.snapshot().queue_position == 1)
+    student = new_worker(ENDLESS, queue, owner="alice").start()  # behind her in line, yet computes
+    try:
+        wait_for(lambda: steps_done(student) > 2)
+        assert second.snapshot().state == WAITING and steps_done(second) == 0
+        first.stop()
+        wait_for(lambda: steps_done(second) > 0)
+        assert student.snapshot().state == RUNNING
+    finally:
+        for worker in (first, second, student):
+            worker.stop()
+    for worker in (first, second, student):
+        worker.join(5)
+        assert worker.snapshot().state == STOPPED
+
+
+def test_d3_the_final_evaluation_reads_a_bounded_sample_of_the_training_images(monkeypatch):
+    import network.worker as worker_module
+    monkeypatch.setattr(worker_module, "MAX_EVALUATED", 50)
+    worker = new_worker().start()
+    wait_for(lambda: worker.snapshot().outcome is not None)
+    outcome = worker.snapshot().outcome
+    assert outcome.metadata["data"]["train_size"] == 500  # what it trained on, though judged on 50
+    assert outcome.result["train_accuracy"] * 50 == round(outcome.result["train_accuracy"] * 50)
+
+
+def test_d3_the_train_page_says_why_a_recipe_is_too_big_and_blocks_start(data_dir):
+    at = open_page()
+    choose_tiny_custom_run(at)
+    at.text_input(key="train-hidden").input("4096, 4096, 4096").run()
+    assert not at.exception, at.exception
+    assert any("parameters; this server allows at most 5,000,000" in m for m in messages(at)), messages(at)
+    assert at.button(key="train-start").disabled
+    at.text_input(key="train-hidden").input("128").run()
+    at.number_input(key="train-per-class").set_value(0)
+    at.number_input(key="train-length").set_value(100_000).run()
+    assert any("minutes; this server allows 10" in m for m in messages(at)), messages(at)
+    assert at.button(key="train-start").disabled
