@@ -22,6 +22,7 @@ from .csvfile import load_csv
 from .drawing_sets import SOURCES_HELP, from_csv, from_store
 from .errors import UserError
 from .evaluation import evaluate
+from .files import remove_stale_temporaries
 from .finetune import FinetuneRecipe, Finetuning
 from .mnist import fetch_mnist
 from .modelfile import SHIPPED_DIR, input_blur, load_model, model_path, save_model, user_models_dir
@@ -56,6 +57,7 @@ class UsageError(UserError):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    remove_stale_temporaries()
     try:
         return args.run(args) or 0
     except UserError as error:

@@ -3,7 +3,9 @@ leaving half a file behind."""
 
 import gzip
 import os
+import re
 import tempfile
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -32,9 +34,30 @@ def shown(path: str | Path) -> str:
         return str(path)
 
 
-def temporary_pattern(path: Path) -> str:
-    """The glob of the temporary files write_atomically leaves if killed mid-write."""
-    return f".{path.name}.*.tmp"
+# write_atomically's temporaries: ".NAME." + mkstemp's random characters + ".tmp"
+TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]+\.tmp")
+STALE_AGE = 600  # seconds: a temporary this old belongs to a process killed mid-write, not a slow one
+
+
+def remove_stale_temporaries(*folders: Path, age: float = STALE_AGE) -> int:
+    """Delete what interrupted writes left in `folders` (default: the data
+    folder and its saved models): only write_atomically's temporaries, only
+    old ones.  Returns how many were removed."""
+    folders = folders or (data_dir(), data_dir() / "models")
+    removed = 0
+    for folder in folders:
+        try:
+            candidates = [p for p in Path(folder).iterdir() if TEMPORARY_NAME.fullmatch(p.name)]
+        except OSError:
+            continue  # no such folder yet
+        for leftover in candidates:
+            try:
+                if leftover.is_file() and time.time() - leftover.stat().st_mtime > age:
+                    leftover.unlink()
+                    removed += 1
+            except OSError:
+                pass  # gone already, or not ours to delete
+    return removed
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], object],

@@ -15,7 +15,6 @@ Bad or unobtainable data raises DataError, whose text is one line for the user.
 
 import hashlib
 import struct
-import time
 import urllib.request
 import zipfile
 import zlib
@@ -28,7 +27,7 @@ import numpy as np
 from . import wheel
 from .digits import MNIST, make_mnist
 from .errors import DataError
-from .files import data_dir, gunzip, shown, temporary_pattern, write_atomically
+from .files import data_dir, gunzip, remove_stale_temporaries, shown, write_atomically
 from .shapes import SIDE
 
 TRAIN_SIZE = 60_000
@@ -210,7 +209,7 @@ def _try_write_cache(mnist, cache, log):
 def _write_cache(mnist, cache):
     """Write the cache atomically, and check that it reads back identically
     before it replaces the old one."""
-    _remove_stale_temporaries(cache)
+    remove_stale_temporaries(cache.parent)
 
     def write(file):
         np.savez_compressed(file, x_train=mnist.train.images, y_train=mnist.train.labels,
@@ -224,19 +223,6 @@ def _write_cache(mnist, cache):
                 raise DataError("the written cache does not read back identically")
 
     write_atomically(cache, write, check)
-
-
-def _remove_stale_temporaries(cache, age=3600):
-    """Delete temporary caches left by a process killed mid-write.
-
-    Only old ones: a young one may belong to a process writing right now.
-    """
-    for leftover in cache.parent.glob(temporary_pattern(cache)):
-        try:
-            if time.time() - leftover.stat().st_mtime > age:
-                leftover.unlink()
-        except OSError:
-            pass  # gone already, or not ours to delete
 
 
 # --- the official IDX files

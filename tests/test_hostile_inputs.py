@@ -149,3 +149,46 @@ def test_d1_the_command_line_refuses_a_huge_declared_model_in_one_line(capsys, t
     code = main(["evaluate", "--model", str(path)])
     _, err = capsys.readouterr()
     assert code == 2 and len(err.strip().splitlines()) == 1 and "too large for this app" in err
+
+
+WRITER = """
+import sys, time
+from pathlib import Path
+from network.files import write_atomically
+def write(file):
+    file.write(b"half a model")
+    file.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+write_atomically(Path(sys.argv[1]), write)
+"""
+
+
+def test_d13_what_a_killed_write_leaves_is_removed_at_start_and_nothing_else(tmp_path, data_dir):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from network.files import remove_stale_temporaries
+    models = data_dir / "models"
+    models.mkdir()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(models / "mine.npz")], stdout=subprocess.PIPE,
+                              cwd=Path(__file__).resolve().parent.parent)
+    assert writer.stdout.readline() == b"writing\n"
+    writer.kill()  # kill -9 in the middle of the write
+    writer.wait()
+    writer.stdout.close()
+    (leftover,) = models.glob(".mine.npz.*.tmp")
+    young = models / ".other.npz.abcd1234.tmp"
+    young.write_bytes(b"a write in progress")
+    keep = [models / "notes.tmp", models / ".hidden.tmp", data_dir / "kept.npz"]
+    for path in keep:
+        path.write_bytes(b"not ours")
+    old = time.time() - 3600
+    for path in [leftover, *keep]:
+        os.utime(path, (old, old))
+    assert main(["class", "purge", "--older-than", "1000d"]) == 0  # any command cleans up first
+    assert not leftover.exists()
+    assert young.exists() and all(path.exists() for path in keep)
+    assert remove_stale_temporaries(models, age=0) == 1 and not young.exists()

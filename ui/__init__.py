@@ -23,8 +23,13 @@ Pages stay thin: they gather input, call network/, and draw.
 
 from threadpoolctl import threadpool_limits
 
+from network.files import remove_stale_temporaries
+
 # One BLAS thread per matrix product in the server.  Alone on a quiet machine
 # two threads are faster, but the server trains several sessions at once, and
 # OpenBLAS threads competing for 2 cores spin against each other: a 0.2 ms
 # product then takes 30 ms (measured; README, "Speed").
 threadpool_limits(1, user_api="blas")
+
+# What writes interrupted by a crash left behind (a server starts once per process).
+remove_stale_temporaries()
