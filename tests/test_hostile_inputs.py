@@ -192,3 +192,18 @@ def test_d13_what_a_killed_write_leaves_is_removed_at_start_and_nothing_else(tmp
     assert not leftover.exists()
     assert young.exists() and all(path.exists() for path in keep)
     assert remove_stale_temporaries(models, age=0) == 1 and not young.exists()
+
+
+def test_d11_a_csv_is_parsed_into_uint8_without_copies_of_its_text():
+    rng = np.random.default_rng(0)
+    rows = np.column_stack([rng.integers(0, 10, 3000), rng.integers(0, 256, (3000, 784))])
+    text = io.StringIO()
+    text.write("label," + ",".join(f"pixel{i}" for i in range(784)) + "\n")
+    np.savetxt(text, rows, fmt="%d", delimiter=",")
+    upload = io.BytesIO(text.getvalue().encode())
+    upload.name = "big.csv"
+    size = len(upload.getvalue())
+    digits, peak = peak_of(lambda: load_csv(upload))
+    assert digits.images.dtype == np.uint8 and len(digits) == 3000
+    np.testing.assert_array_equal(digits.images.reshape(3000, 784), rows[:, 1:])
+    assert peak < size + 16 * MB  # the bytes read once, the digits and a chunk (it was 8 times the file)
