@@ -63,3 +63,14 @@ def decode_canvas(png: bytes | None, side: int) -> np.ndarray | None:
     if width != side:  # a high-density screen's canvas: back to the canvas's own size
         pixels = np.asarray(Image.fromarray(pixels).resize((side, side), Image.Resampling.BOX))
     return pixels
+
+
+def read_canvas(result, side: int) -> np.ndarray | None:
+    """The pixels of what a drawable canvas sent (its `image_bytes`, a PNG),
+    or None as for an empty canvas: a data URL that is not even base64 is
+    tampering too."""
+    try:
+        png = result.image_bytes
+    except ValueError:  # binascii.Error, or a data URL without ";base64,"
+        return None
+    return decode_canvas(png, side)

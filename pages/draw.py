@@ -5,7 +5,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from network.database import DatabaseError
-from network.images import decode_canvas
+from network.images import read_canvas
 from network.modelfile import ModelFileError, input_blur
 from network.preprocess import canvas_to_mnist
 from network.store import StoreError, open_store
@@ -31,14 +31,6 @@ def clear_canvas():
 def picture(place, image, width, caption):
     """An image enlarged with square pixels; PNG, since JPEG would smear them."""
     place.image(enlarge(image, width), caption=caption, output_format="PNG")
-
-
-def canvas_png(canvas):
-    """The PNG the canvas sent, or None (a data URL that is not base64 is tampering: treated as empty)."""
-    try:
-        return canvas.image_bytes
-    except ValueError:
-        return None
 
 
 def model_summary(net):
@@ -146,7 +138,7 @@ with pad:
 
 with right:
     # The canvas's PNG is checked before it is decoded: a tampered page could send anything.
-    image_data = decode_canvas(canvas_png(canvas), CANVAS_SIZE)
+    image_data = read_canvas(canvas, CANVAS_SIZE)
     drawing = canvas_to_mnist(image_data, ink="light", blur=input_blur(net)) if image_data is not None else None
     if drawing is None or drawing.empty:
         with st.container(key="prediction"):

@@ -15,6 +15,7 @@ from streamlit_drawable_canvas import st_canvas
 from network.backprop import NotDense, dense_layers, learn, private_copy, trace
 from network.digits import per_digit_subset
 from network.errors import DataError
+from network.images import read_canvas
 from network.modelfile import SHIPPED, ModelFileError, input_blur
 from network.preprocess import canvas_to_mnist
 from ui.inside_numbers import article
@@ -106,9 +107,10 @@ def choose_drawing(net):
                            width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
                            key=f"inside-canvas-{st.session_state.get(ROUND, 0)}")
         st.button("Clear", on_click=clear_canvas, key="inside-clear")
-        if canvas.image_data is None:
+        image_data = read_canvas(canvas, CANVAS_SIZE)  # checked before it is decoded (tampered pages)
+        if image_data is None:
             return None
-        drawing = canvas_to_mnist(canvas.image_data, ink="light", blur=input_blur(net))
+        drawing = canvas_to_mnist(image_data, ink="light", blur=input_blur(net))
         return None if drawing.empty else (drawing.pixels, "your drawing")
     if source == SOURCES[1]:
         if not has_drawing:

@@ -37,6 +37,16 @@ def test_d5_a_tampered_canvas_gets_the_empty_canvas_message(data_dir, payload):
     assert not prediction_text(at) and not at.error
 
 
+@pytest.mark.parametrize("payload", [tampered(png_claiming(20_000, 20_000)), canvas_state(draw_digit(1, size=100))])
+def test_d5_the_inside_page_reads_a_tampered_canvas_as_an_empty_one(data_dir, payload):
+    from tests.test_inside_page import open_page as open_inside
+    at = open_inside()
+    at.session_state["inside-canvas-0"] = payload
+    at.run()
+    assert not at.exception, at.exception
+    assert any(EMPTY_CANVAS_PROMPT in i.value for i in at.info) and not at.error
+
+
 def hostile_model(**fields):
     arch = {"input": [1, 28, 28], "init": "he", "layers": [{"type": "dense", "units": 10}]}
     weights = {"0.W": np.zeros((10, 784), np.float32), "0.b": np.zeros((10, 1), np.float32)}
