@@ -10,7 +10,7 @@ teacher; deleting or purging the class deletes its models.
 import secrets
 import shutil
 
-from .modelfile import save_model, user_models_dir, validate_model_name
+from .modelfile import check_models_quota, save_model, user_models_dir, validate_model_name
 
 
 def class_models_dir(class_code):
@@ -26,6 +26,7 @@ def class_model_path(class_code, model_id):
 def save_class_model(store, net, metadata, class_code, student, name, recipe=""):
     """Save a trained network in the class; returns its id."""
     name = validate_model_name(name)
+    check_models_quota()
     model_id = secrets.token_hex(8)
     path = class_model_path(class_code, model_id)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -84,9 +84,9 @@ def list_models() -> dict[str, Path]:
 
 
 def saved_models_bytes() -> int:
-    """Disk space the users' saved models take."""
+    """Disk space the users' saved models take (those saved in classes too)."""
     folder = user_models_dir()
-    return sum(path.stat().st_size for path in folder.glob("*.npz")) if folder.is_dir() else 0
+    return sum(path.stat().st_size for path in folder.rglob("*.npz")) if folder.is_dir() else 0
 
 
 def check_models_quota(max_bytes: float | None = None) -> None:
