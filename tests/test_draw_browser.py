@@ -19,7 +19,7 @@ def draw_with_mouse(page: Page, digit, clears=0, key="canvas"):
     """Draw the digit's strokes (canvas coordinates) as a user would."""
     expect(canvas(page, clears, key)).to_be_visible(timeout=15_000)
     # A canvas that has just appeared may not listen to the mouse yet.
-    canvas(page, clears).scroll_into_view_if_needed()
+    canvas(page, clears, key).scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
     box = canvas(page, clears, key).bounding_box()
     scale = box["width"] / 280
