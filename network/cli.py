@@ -137,6 +137,8 @@ def build_parser():
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--repeats", type=int, default=5, help="epochs timed per network (the median is reported)")
     bench.add_argument("--skip-98", action="store_true", help="skip the time-to-98%% run")
+    bench.add_argument("--torch-python", metavar="PYTHON",
+                       help="a Python with PyTorch: time the same epochs in PyTorch in the same run")
     bench.set_defaults(run=run_bench)
 
     fetch = commands.add_parser("fetch", help="obtain MNIST and cache it in data/")
@@ -338,7 +340,8 @@ def run_predict(args):
 
 def run_bench(args):
     from .bench import run_benchmarks
-    run_benchmarks(repeats=args.repeats, time_to_98_percent=not args.skip_98, as_json=args.json)
+    run_benchmarks(repeats=args.repeats, time_to_98_percent=not args.skip_98, as_json=args.json,
+                   torch_python=args.torch_python)
 
 
 def run_fetch(args):

@@ -7,9 +7,35 @@ is then a single matrix product, exactly like a dense layer:
 
     cols = im2col(A)             (C*k*k, Ho*Wo*m): one column per patch
     Z    = W cols + b            (F, Ho*Wo*m):    one row per filter
+
+Speed (see README, "Speed"): in training, the big arrays (the patches, the
+outputs, the gradients) are written into buffers kept from one batch to the
+next instead of fresh memory, and im2col is a single copy of a strided view.
+In inference (keep=False) nothing is kept in the layer: reading is a pure
+function of the weights and the input, so any number of readers can share it.
 """
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+class Buffers:
+    """Arrays reused from one training batch to the next, by name and shape:
+    fresh memory costs a page fault per 4 KB the first time it is written."""
+
+    def __init__(self):
+        self.arrays = {}
+
+    def get(self, name, shape, dtype):
+        array = self.arrays.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = self.arrays[name] = np.empty(shape, dtype=dtype)
+        return array
+
+
+def scratch(buffers, name, shape, dtype):
+    """A buffer to write into: a kept one in training, fresh memory otherwise."""
+    return buffers.get(name, shape, dtype) if buffers is not None else np.empty(shape, dtype=dtype)
 
 
 class Conv2D:
@@ -20,6 +46,7 @@ class Conv2D:
         self.filters, self.kernel = filters, kernel
         self.out_shape = (filters, H - kernel + 1, W - kernel + 1)
         self.param_shapes = {"W": (filters, C * kernel * kernel), "b": (filters, 1)}
+        self.buffers = Buffers()
 
     def init_params(self, rng, scheme):
         fan_in = self.param_shapes["W"][1]
@@ -27,46 +54,60 @@ class Conv2D:
         self.params["W"][...] = rng.standard_normal(self.param_shapes["W"], dtype=np.float32) * np.float32(std)
         self.params["b"][...] = 0
 
-    def im2col(self, A):
-        C, H, W = self.in_shape
-        k = self.kernel
+    def patches(self, images):
+        """Every k x k patch of images (C, H, W, m) as a view (C, k, k, Ho, Wo, m):
+        patch (i, j) of output pixel (y, x) is input pixel (y + i, x + j)."""
+        C, _, _ = self.in_shape
         _, Ho, Wo = self.out_shape
-        m = A.shape[1]
-        images = A.reshape(C, H, W, m)
-        cols = np.empty((C, k, k, Ho, Wo, m), dtype=A.dtype)
-        for i in range(k):
-            for j in range(k):
-                cols[:, i, j] = images[:, i:i + Ho, j:j + Wo, :]
+        k, m = self.kernel, images.shape[3]
+        sc, sy, sx, sm = images.strides
+        return as_strided(images, (C, k, k, Ho, Wo, m), (sc, sy, sx, sy, sx, sm), writeable=False)
+
+    def im2col(self, A, buffers=None):
+        C, H, W = self.in_shape
+        _, Ho, Wo = self.out_shape
+        k, m = self.kernel, A.shape[1]
+        cols = scratch(buffers, "cols", (C, k, k, Ho, Wo, m), A.dtype)
+        np.copyto(cols, self.patches(A.reshape(C, H, W, m)))
         return cols.reshape(C * k * k, Ho * Wo * m)
 
-    def col2im(self, dcols, m):
-        """The adjoint of im2col: add each patch's gradient back where it came from."""
+    def col2im(self, dcols, m, buffers=None):
+        """The adjoint of im2col: add each patch's gradient back where it came
+        from, as k*k strided additions."""
         C, H, W = self.in_shape
         k = self.kernel
         _, Ho, Wo = self.out_shape
         dcols = dcols.reshape(C, k, k, Ho, Wo, m)
-        dimages = np.zeros((C, H, W, m), dtype=dcols.dtype)
+        dimages = scratch(buffers, "dimages", (C, H, W, m), dcols.dtype)
+        dimages[...] = 0
         for i in range(k):
             for j in range(k):
                 dimages[:, i:i + Ho, j:j + Wo, :] += dcols[:, i, j]
         return dimages.reshape(C * H * W, m)
 
-    def forward(self, A_prev, training=False):
-        self.m = A_prev.shape[1]
-        self.cols = self.im2col(A_prev)
-        Z = self.params["W"] @ self.cols + self.params["b"]
-        return Z.reshape(-1, self.m)
+    def forward(self, A_prev, training=False, keep=False):
+        buffers = self.buffers if keep else None
+        m = A_prev.shape[1]
+        cols = self.im2col(A_prev, buffers)
+        Z = scratch(buffers, "Z", (self.filters, cols.shape[1]), cols.dtype)
+        np.matmul(self.params["W"], cols, out=Z)
+        Z += self.params["b"]
+        if keep:
+            self.m, self.cols = m, cols
+        return Z.reshape(-1, m)
 
     def backward(self, dZ, need_input_grad=True):
         m = self.m
         dZ = dZ.reshape(self.filters, -1)
         np.matmul(dZ, self.cols.T, out=self.grads["W"])
-        self.grads["W"] *= np.float32(1 / m)
+        self.grads["W"] *= 1 / m  # a Python float keeps the array's dtype
         np.sum(dZ, axis=1, keepdims=True, out=self.grads["b"])
-        self.grads["b"] *= np.float32(1 / m)
+        self.grads["b"] *= 1 / m
         if not need_input_grad:
             return None
-        return self.col2im(self.params["W"].T @ dZ, m)
+        dcols = self.buffers.get("dcols", self.cols.shape, dZ.dtype)
+        np.matmul(self.params["W"].T, dZ, out=dcols)
+        return self.col2im(dcols, m, self.buffers)
 
     def describe(self):
         return f"conv {self.filters}x{self.kernel}x{self.kernel}"
@@ -82,25 +123,50 @@ class MaxPool2D:
         self.in_shape = C, H, W = in_shape
         self.size = size
         self.out_shape = (C, H // size, W // size)
+        self.buffers = Buffers()
 
-    def blocks(self, A):
+    def corners(self, A):
+        """The size*size members of every block, each as a view (C, Ho, Wo, m)."""
         C, H, W = self.in_shape
-        s = self.size
-        m = A.shape[1]
-        return A.reshape(C, H // s, s, W // s, s, m)
+        s, m = self.size, A.shape[1]
+        blocks = A.reshape(C, H // s, s, W // s, s, m)
+        return [blocks[:, :, i, :, j, :] for i in range(s) for j in range(s)]
 
-    def forward(self, A, training=False):
-        blocks = self.blocks(A)
-        out = blocks.max(axis=(2, 4))
-        # Only the winner of each block passed its value on, so only it gets gradient.
-        self.winners = blocks == out[:, :, None, :, None, :]
-        return out.reshape(-1, A.shape[1])
+    def forward(self, A, training=False, keep=False):
+        buffers = self.buffers if keep else None
+        C, Ho, Wo = self.out_shape
+        m = A.shape[1]
+        corners = self.corners(A)
+        out = scratch(buffers, "out", (C, Ho, Wo, m), A.dtype)
+        np.copyto(out, corners[0])
+        if keep:
+            # Only the winner of each block passed its value on, so only it
+            # gets gradient: remember which member won (the first, on a tie).
+            winner = buffers.get("winner", out.shape, np.uint8)
+            winner[...] = 0
+            beats = buffers.get("beats", out.shape, bool)
+            step = buffers.get("step", out.shape, np.uint8)
+        for n, corner in enumerate(corners[1:], start=1):
+            if keep:  # winner = n where this member beats the best so far
+                np.greater(corner, out, out=beats)
+                np.subtract(np.uint8(n), winner, out=step)
+                step *= beats
+                winner += step
+            np.maximum(out, corner, out=out)
+        if keep:
+            self.winner, self.m = winner, m
+        return out.reshape(-1, m)
 
     def backward(self, dOut, need_input_grad=True):
         C, Ho, Wo = self.out_shape
-        m = dOut.shape[1]
-        d = dOut.reshape(C, Ho, 1, Wo, 1, m) * self.winners
-        return d.reshape(-1, m)
+        m = self.m
+        dOut = dOut.reshape(C, Ho, Wo, m)
+        dA = self.buffers.get("dA", (int(np.prod(self.in_shape)), m), dOut.dtype)
+        is_winner = self.buffers.get("is_winner", dOut.shape, bool)
+        for n, corner in enumerate(self.corners(dA)):
+            np.equal(self.winner, n, out=is_winner)
+            np.multiply(dOut, is_winner, out=corner)
+        return dA
 
     def describe(self):
         return f"maxpool {self.size}x{self.size}"

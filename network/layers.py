@@ -3,8 +3,13 @@
 Examples are columns, as in the seed notebook: a batch of m images is X with
 shape (784, m), and a dense layer computes Z = W X + b.  Every layer has
 
-    forward(A, training)  -> output, remembering what backward will need
-    backward(dOut)        -> gradient with respect to its input
+    forward(A, training, keep) -> output; with keep=True, remembering
+                                  what backward will need
+    backward(dOut)             -> gradient with respect to its input
+
+A forward pass with keep=False (the default, every prediction) changes
+nothing in the layer: reading is a pure function of the weights and the
+input, so readers never wait for each other.
 
 and layers with parameters write their gradients into `self.grads`, views
 into the network's single flat gradient vector (see model.py), so that the
@@ -35,17 +40,18 @@ class Dense:
         W[...] = rng.standard_normal(W.shape, dtype=np.float32) * np.float32(std)
         b[...] = 0
 
-    def forward(self, A_prev, training=False):
-        self.A_prev = A_prev
+    def forward(self, A_prev, training=False, keep=False):
+        if keep:
+            self.A_prev = A_prev
         return self.params["W"] @ A_prev + self.params["b"]
 
     def backward(self, dZ, need_input_grad=True):
         # dW = dZ A_prev^T / m and db = sum(dZ) / m, as in the seed notebook.
         m = dZ.shape[1]
         np.matmul(dZ, self.A_prev.T, out=self.grads["W"])
-        self.grads["W"] *= np.float32(1 / m)
+        self.grads["W"] *= 1 / m  # a Python float keeps the array's dtype
         np.sum(dZ, axis=1, keepdims=True, out=self.grads["b"])
-        self.grads["b"] *= np.float32(1 / m)
+        self.grads["b"] *= 1 / m
         # dA_prev = W^T dZ; the first layer skips it (nothing below to learn).
         return self.params["W"].T @ dZ if need_input_grad else None
 
@@ -62,10 +68,11 @@ class Activation:
         self.name = name
         self.f, self.f_deriv = ACTIVATIONS[name]
 
-    def forward(self, Z, training=False):
-        self.Z = Z
-        self.A = self.f(Z)
-        return self.A
+    def forward(self, Z, training=False, keep=False):
+        A = self.f(Z)
+        if keep:
+            self.Z, self.A = Z, A
+        return A
 
     def backward(self, dA, need_input_grad=True):
         return dA * self.f_deriv(self.Z, self.A)
@@ -87,13 +94,16 @@ class Dropout:
         self.rate, self.rng = rate, rng
         self.mask = None
 
-    def forward(self, A, training=False):
+    def forward(self, A, training=False, keep=False):
         if not training or self.rate == 0:
-            self.mask = None
+            if keep:
+                self.mask = None
             return A
-        keep = self.rng.random(A.shape, dtype=np.float32) >= self.rate
-        self.mask = keep * np.float32(1 / (1 - self.rate))
-        return A * self.mask
+        survivors = self.rng.random(A.shape, dtype=np.float32) >= self.rate
+        mask = survivors * np.float32(1 / (1 - self.rate))
+        if keep:
+            self.mask = mask
+        return A * mask
 
     def backward(self, dA, need_input_grad=True):
         return dA if self.mask is None else dA * self.mask

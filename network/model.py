@@ -18,16 +18,46 @@ it), and all gradients in `grads`, so an optimiser step is a few whole-array
 operations whatever the architecture.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
-from .activations import ACTIVATIONS, cross_entropy, softmax
+from .activations import ACTIVATIONS, cross_entropy, one_hot, softmax
 from .conv import Conv2D, MaxPool2D
 from .errors import UserError
 from .layers import Activation, Dense, Dropout
+from .memory import keep_freed_memory
 from .recipe_rules import INITS, RULES
 from .shapes import IMAGE_SHAPE, N_CLASSES, PIXELS, SIDE
+
+keep_freed_memory()  # once per process: see memory.py
+
+# A training batch is cut in two, one half per core of the 2-core machines
+# this runs on (fixed, not the core count, so that a recipe trains the same
+# network everywhere); parts under MIN_SHARD examples are not worth a thread.
+SHARDS = 2
+MIN_SHARD = 32
+
+
+@cache
+def shard_pool():
+    """The threads that compute the other parts of every batch, shared by
+    all the networks training in this process.  NumPy lets go of Python's
+    lock in its array operations, so the parts run on separate cores."""
+    return ThreadPoolExecutor(max(1, min(SHARDS, os.cpu_count() or 1) - 1), thread_name_prefix="shard")
+
+
+@cache
+def blas_threads():
+    """The BLAS libraries' thread settings.  While the parts of a batch run,
+    BLAS gets one thread each: the cores are already busy, and OpenBLAS
+    threads competing for them spin (an epoch 10x slower, measured)."""
+    return ThreadpoolController()
 
 
 class ArchitectureError(UserError):
@@ -137,16 +167,18 @@ class Network:
 
     metadata: dict  # what its model file records (modelfile.py); set when saved or loaded
 
-    def __init__(self, arch, seed=0, dtype=np.float32):
+    def __init__(self, arch, seed=0, dtype=np.float32, params=None):
         # dtype is float32 everywhere but in the gradient-check test, which
         # needs float64 for finite differences to be accurate.
-        self.arch = arch
+        self.arch, self.seed = arch, seed
         self.rng = np.random.default_rng(seed)
         self.layers = build_layers(arch, self.rng)
         sizes = [int(np.prod(s)) for layer in self.layers for s in layer.param_shapes.values()]
-        self.params = np.zeros(sum(sizes), dtype=dtype)
+        new = params is None
+        self.params = np.zeros(sum(sizes), dtype=dtype) if new else params
         self.grads = np.zeros_like(self.params)
         self.weight_views = []  # L2 decays weights, never biases
+        self.twins = []         # the other shards' networks (see gradient)
         offset = 0
         for layer in self.layers:
             layer.params, layer.grads = {}, {}
@@ -156,16 +188,28 @@ class Network:
                 layer.grads[name] = self.grads[offset:offset + size].reshape(shape)
                 offset += size
             if layer.param_shapes:
-                layer.init_params(self.rng, arch["init"])
+                if new:
+                    layer.init_params(self.rng, arch["init"])
                 self.weight_views.append((layer.params["W"], layer.grads["W"]))
+
+    def twin(self, seed=0):
+        """A network that reads these very weights (not a copy) but has its own
+        layers, so its own forward-pass memory and gradients: a backward pass
+        that does not disturb anyone else using this network."""
+        return Network(self.arch, seed, self.params.dtype, params=self.params)
 
     # -- the maths -----------------------------------------------------------
 
-    def forward(self, X, training=False):
-        """Scores Z of the last layer (10, m) for the columns of X."""
+    def forward(self, X, training=False, keep=None):
+        """Scores Z of the last layer (10, m) for the columns of X.
+
+        training: use dropout.  keep: remember in the layers what backward
+        needs (default: when training); without it the pass changes nothing,
+        so any number of threads can read with one network at once."""
+        keep = training if keep is None else keep
         A = X
         for layer in self.layers:
-            A = layer.forward(A, training)
+            A = layer.forward(A, training, keep)
         return A
 
     def backward(self, dZ, need_input_grad=False):
@@ -180,19 +224,40 @@ class Network:
         """Forward, loss and backward on one batch.
 
         Returns (loss, number correct) and leaves dLoss/dparams in `grads`.
+        A large batch is cut in SHARDS parts whose gradients are computed at
+        once on the machine's cores, each by a twin of the network, and
+        averaged: the same gradient, up to the order of the sums.
         """
-        Z = self.forward(X, training=True)
         m = X.shape[1]
-        A = softmax(Z)
-        loss = cross_entropy(Z, labels)
-        correct = int(np.count_nonzero(A.argmax(axis=0) == labels))
-        # dZ = A - one_hot(Y), written in place: subtract 1 at each label.
-        A[labels, np.arange(m)] -= 1
-        self.backward(A)
+        shards = SHARDS if m >= SHARDS * MIN_SHARD else 1
+        while len(self.twins) < shards - 1:
+            self.twins.append(self.twin(seed=[self.seed, len(self.twins) + 1]))
+        bounds = [m * i // shards for i in range(shards + 1)]
+        parts = [(np.ascontiguousarray(X[:, a:b]), labels[a:b]) for a, b in zip(bounds, bounds[1:])]
+        with blas_threads().limit(limits=1, user_api="blas") if shards > 1 else nullcontext():
+            others = [shard_pool().submit(twin.shard_gradient, *part) for twin, part in zip(self.twins, parts[1:])]
+            results = [self.shard_gradient(*parts[0])] + [future.result() for future in others]
+        loss = sum(part_loss * len(part[1]) for (part_loss, _), part in zip(results, parts)) / m
+        correct = sum(part_correct for _, part_correct in results)
+        if shards > 1:  # the mean over the batch of each part's mean
+            share = self.grads.dtype.type
+            self.grads *= share(len(parts[0][1]) / m)
+            for twin, part in zip(self.twins, parts[1:]):
+                self.grads += share(len(part[1]) / m) * twin.grads
         if l2:
             for W, dW in self.weight_views:
                 dW += np.float32(l2) * W
                 loss += 0.5 * l2 * float(np.vdot(W, W))
+        return loss, correct
+
+    def shard_gradient(self, X, labels):
+        """The loss, number correct and (in `grads`) gradient of one batch."""
+        Z = self.forward(X, training=True)
+        A = softmax(Z)
+        loss = cross_entropy(Z, labels)
+        correct = int(np.count_nonzero(A.argmax(axis=0) == labels))
+        dZ = A - one_hot(labels)
+        self.backward(dZ)
         return loss, correct
 
     # -- using a trained network --------------------------------------------
@@ -227,11 +292,12 @@ class Network:
     def saliency(self, image, digit):
         """d(score of `digit`) / d(input pixels), as a 28x28 map: which pixels
         would most raise (positive) or lower (negative) the network's belief."""
+        reader = self.twin()  # so that readers never share forward-pass memory
         X = as_columns(image[None])
-        Z = self.forward(X)
+        Z = reader.forward(X, keep=True)
         dZ = np.zeros_like(Z)
         dZ[digit, 0] = 1
-        dX = self.backward(dZ, need_input_grad=True)
+        dX = reader.backward(dZ, need_input_grad=True)
         return dX[:, 0].reshape(SIDE, SIDE)
 
     def explain(self, image):

@@ -11,7 +11,7 @@ from network.preprocess import canvas_to_mnist
 from network.store import StoreError, open_store
 from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
 from ui.classroom import class_bar, class_model_choices, correction_place, keep_prompted, next_prompt, show_prompt
-from ui.models import linked_model, load_chosen_model, model_choices, model_lock
+from ui.models import linked_model, load_chosen_model, model_choices
 from ui.routing import routed
 from ui.session import LAST_DRAWING
 
@@ -145,8 +145,7 @@ with right:
             st.info("Draw a digit in the black square, as large as you like, and I will guess which one it is.")
     else:
         st.session_state[LAST_DRAWING] = drawing.pixels
-        with model_lock(str(choices[model_label])):
-            reading = net.explain(drawing.pixels)
+        reading = net.explain(drawing.pixels)  # a pure function: readers share the model, no lock
         show_prediction(reading, drawing)
         if prompted is None:
             show_correction(drawing, image_data, reading, model_label)

@@ -1,13 +1,15 @@
 """The maths of network/: activations, softmax, gradients, optimisers, training."""
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax
 from network.augment import AUGMENTATIONS, augment
-from network.model import ArchitectureError, Network, architecture
+from network.conv import MaxPool2D
+from network.model import MIN_SHARD, SHARDS, ArchitectureError, Network, architecture, as_columns
 from network.optimizers import OPTIMIZERS, scheduled_lr
 from network.recipe_rules import RecipeError
 from network.training import PRESETS, TrainConfig, TrainingDiverged, new_network, train_steps, train_to_end
@@ -114,6 +116,60 @@ def test_saliency_is_the_gradient_of_the_class_score():
         down[r, c] -= eps
         score = lambda img: net.forward(img.reshape(784, 1))[4, 0]  # noqa: E731
         assert grad[r, c] == pytest.approx((score(up) - score(down)) / (2 * eps), rel=1e-4, abs=1e-8)
+
+
+def test_gradient_check_conv_on_a_sharded_batch():
+    """A batch large enough to be cut in parts (one per core) gets the same
+    gradient as in one piece."""
+    arch = architecture(hidden=(8,), conv=((3, 5), (4, 3)), init="he")
+    net = Network(arch, seed=3, dtype=np.float64)
+    rng = np.random.default_rng(3)
+    X = rng.random((784, 2 * MIN_SHARD + 5))
+    labels = rng.integers(0, 10, X.shape[1])
+    loss, correct = net.gradient(X, labels)
+    assert len(net.twins) == SHARDS - 1
+    whole = net.twin()
+    assert whole.shard_gradient(X, labels) == (pytest.approx(loss, rel=1e-12), correct)
+    np.testing.assert_allclose(net.grads, whole.grads, rtol=1e-9, atol=1e-12)
+
+
+def test_max_pool_gives_a_tied_block_one_gradient():
+    """Blocks of equal values (an empty corner of a drawing) pass the
+    gradient to their first member only, as the max has one input to move."""
+    pool = MaxPool2D((1, 4, 4))
+    A = np.zeros((16, 1), np.float32)
+    A[5] = 2.0  # block (0, 0) of 4x4 is pixels 0, 1, 4, 5: pixel 5 wins it
+    out = pool.forward(A, keep=True)
+    np.testing.assert_array_equal(out[:, 0], [2, 0, 0, 0])
+    dA = pool.backward(np.ones((4, 1), np.float32)).reshape(4, 4)
+    assert dA.sum() == 4 and dA[1, 1] == 1 and dA[0, 2] == 1 and dA[2, 0] == 1 and dA[2, 2] == 1
+
+
+def test_reading_changes_nothing_in_the_network():
+    """Prediction, saliency and activations are pure functions of the weights
+    and the image: what the layers hold after a training step survives them."""
+    net = Network(architecture(hidden=(16,), conv=((2, 5),), dropout=0.2), seed=1)
+    images, labels = toy_digits(8)
+    net.gradient(as_columns(images), labels)
+    before = [dict(vars(layer)) for layer in net.layers]
+    params, grads = net.params.copy(), net.grads.copy()
+    net.predict_proba(images)
+    net.explain(images[0] / 255)
+    for layer, kept in zip(net.layers, before):
+        assert vars(layer).keys() == kept.keys()
+        assert all(vars(layer)[key] is value for key, value in kept.items())
+    np.testing.assert_array_equal(net.params, params)
+    np.testing.assert_array_equal(net.grads, grads)
+
+
+def test_readers_on_many_threads_see_what_one_reader_sees():
+    net = Network(architecture(hidden=(16,), conv=((4, 5), (4, 3))), seed=2)
+    images = toy_digits(16)[0] / np.float32(255)
+    alone = [net.saliency(image, 3) for image in images]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda image: net.saliency(image, 3), images))
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)
 
 
 # -- network -----------------------------------------------------------------

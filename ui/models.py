@@ -1,7 +1,5 @@
 """The models the pages read with: loaded once per server, shared by every session."""
 
-import threading
-
 import streamlit as st
 
 from network.modelfile import SHIPPED, list_models, load_model
@@ -12,13 +10,6 @@ def cached_model(path, mtime):
     """A loaded model, shared by every session; `mtime` makes a rewritten
     file load afresh."""
     return load_model(path)
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def model_lock(path):
-    """One reader at a time per shared model: a forward pass keeps its
-    activations in the layers for the backward pass (the saliency map)."""
-    return threading.Lock()
 
 
 def model_choices():
