@@ -101,8 +101,8 @@ def torch_seconds(python, threads, repeats, say):
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.CalledProcessError, ValueError, IndexError) as error:
-        detail = getattr(error, "stderr", "") or error
-        say(f"  PyTorch not measured ({python}): {str(detail).strip().splitlines()[-1] if str(detail).strip() else error}")
+        detail = (getattr(error, "stderr", "") or str(error)).strip().splitlines() or [repr(error)]
+        say(f"  PyTorch not measured ({python}): {detail[-1]}")
         return None
     say(f"  PyTorch {result['torch']} on {threads} thread(s): " +
         ", ".join(f"{name} {s:.3f} s" for name, s in result["seconds_per_epoch"].items()))

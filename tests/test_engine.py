@@ -149,7 +149,7 @@ def test_reading_changes_nothing_in_the_network():
     """Prediction, saliency and activations are pure functions of the weights
     and the image: what the layers hold after a training step survives them."""
     net = Network(architecture(hidden=(16,), conv=((2, 5),), dropout=0.2), seed=1)
-    images, labels = toy_digits(8)
+    images, labels = toy_images(8)
     net.gradient(as_columns(images), labels)
     before = [dict(vars(layer)) for layer in net.layers]
     params, grads = net.params.copy(), net.grads.copy()
@@ -164,7 +164,7 @@ def test_reading_changes_nothing_in_the_network():
 
 def test_readers_on_many_threads_see_what_one_reader_sees():
     net = Network(architecture(hidden=(16,), conv=((4, 5), (4, 3))), seed=2)
-    images = toy_digits(16)[0] / np.float32(255)
+    images = toy_images(16)[0] / np.float32(255)
     alone = [net.saliency(image, 3) for image in images]
     with ThreadPoolExecutor(8) as pool:
         together = list(pool.map(lambda image: net.saliency(image, 3), images))
