@@ -233,7 +233,7 @@ class Network:
         while len(self.twins) < shards - 1:
             self.twins.append(self.twin(seed=[self.seed, len(self.twins) + 1]))
         bounds = [m * i // shards for i in range(shards + 1)]
-        parts = [(np.ascontiguousarray(X[:, a:b]), labels[a:b]) for a, b in zip(bounds, bounds[1:])]
+        parts = [(X[:, a:b], labels[a:b]) for a, b in zip(bounds, bounds[1:])]  # views: no copy
         with blas_threads().limit(limits=1, user_api="blas") if shards > 1 else nullcontext():
             others = [shard_pool().submit(twin.shard_gradient, *part) for twin, part in zip(self.twins, parts[1:])]
             results = [self.shard_gradient(*parts[0])] + [future.result() for future in others]
