@@ -10,9 +10,10 @@ notebook: the forward pass, the loss and one gradient step (m = 1).
     Wl -= alpha dWl,        bl -= alpha dbl
 
 Nothing here redoes the maths: trace() walks the network's own layers,
-calling each layer's forward and backward as Network.forward and
-Network.backward do, and writes down what passes between them.  So what the
-Inside page shows is exactly what training computes.
+calling each layer's forward (keeping what backward needs) and backward
+as Network.forward and Network.backward do, and writes down what passes
+between them.  So what the Inside page shows is exactly what training
+computes.
 """
 
 from dataclasses import dataclass
@@ -82,9 +83,9 @@ def trace(net: Network, image: np.ndarray, label: int | None = None) -> Trace:
     A = values["X"]
     for i in range(1, L + 1):
         values[f"W{i}"], values[f"b{i}"] = dense[i - 1].params["W"].copy(), dense[i - 1].params["b"].copy()
-        A = values[f"Z{i}"] = dense[i - 1].forward(A, training=True)
+        A = values[f"Z{i}"] = dense[i - 1].forward(A, training=True, keep=True)
         if i < L:
-            A = values[f"A{i}"] = activations[i - 1].forward(A, training=True)
+            A = values[f"A{i}"] = activations[i - 1].forward(A, training=True, keep=True)
     Z = values[f"Z{L}"]
     values[f"A{L}"] = softmax(Z)
     names = tuple(activation.name for activation in activations)
