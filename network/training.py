@@ -137,9 +137,12 @@ PRESETS = {
     "fast": TrainConfig(hidden=(128,), optimizer="adam", lr=0.002, batch_size=128, epochs=2,
                         dev_size=5000, eval_every=100),
     # The shipped model (models/default.npz).
+    # Elastic distortions are left out: two runs with them (15 and 20 epochs)
+    # read 96.3% and 96.6% of the real drawings against this recipe's 97.4%.
     "default": TrainConfig(hidden=(128,), conv=((16, 5), (32, 3)), optimizer="adam", lr=0.002,
                            schedule="cosine", batch_size=128, epochs=30, dropout=0.25,
-                           augment=AUGMENTATIONS, dev_size=5000, input_blur=0.7),
+                           augment=("shift", "rotate", "scale", "shear", "thickness"), dev_size=5000,
+                           input_blur=0.7),
 }
 
 
