@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .augment import AUGMENTATIONS, augment
+from .augment import augment
 from .csvfile import load_csv
 from .digits import per_digit_subset, split_dev
 from .mnist import fetch_mnist
