@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from network.store import open_store  # noqa: E402
 from tests.drawn import STROKES, canvas_state, draw_digit  # noqa: E402
 
+RUN_TIMEOUT = 120   # seconds a page run may take before the student counts as stuck
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-renderer-backgrounding", "--disable-background-timer-throttling"]
@@ -162,7 +163,7 @@ class Session:
         await self.socket.send(message.SerializeToString())
         while True:
             reply = ForwardMsg()
-            reply.ParseFromString(await self.socket.recv())
+            reply.ParseFromString(await asyncio.wait_for(self.socket.recv(), RUN_TIMEOUT))
             kind = reply.WhichOneof("type")
             if kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
                 element = reply.delta.new_element

@@ -231,3 +231,30 @@ def test_the_teacher_limits_the_recipes_and_deletes_any_model(a_class):
 def draw_digit_pixels(digit):
     from network.preprocess import canvas_to_mnist
     return canvas_to_mnist(draw_digit(digit if digit in STROKES else 1), ink="light").pixels
+
+
+def data_url_state(payload):
+    import base64
+    return {"drawing": {"raw": {"objects": []}, "data": "data:image/png;base64," + base64.b64encode(payload).decode()}}
+
+
+def png_bytes(image):
+    import io
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("payload", ["huge", "not an image", "cut short", "padded"])
+def test_a_forged_canvas_is_read_as_an_empty_one_and_nothing_is_kept(a_class, payload):
+    from PIL import Image
+    code, _ = a_class
+    drawn = png_bytes(Image.fromarray(draw_digit(7)))
+    data = {"huge": png_bytes(Image.new("L", (12000, 12000))), "not an image": b"<script>alert(1)</script>" * 100,
+            "cut short": drawn[: len(drawn) // 2], "padded": drawn + b"\0" * (5 * 1024 * 1024)}[payload]
+    at = draw_page(code)
+    at.session_state["canvas-0"] = data_url_state(data)
+    at.run()
+    assert not at.exception
+    assert "I read a" not in texts(at) and any("Draw a digit in the black square" in i.value for i in at.info)
+    assert open_store().count_drawings(code) == 0
