@@ -4,8 +4,8 @@
 
 Starts the app (its own data folder; or --url for a running one), opens a
 class, and drives real Chromium: students join by link, one every 2 s, and
-draw the digits asked for, one after another, with a pause of 1-3 s
-between drawings, as a class does; once all have joined, the readings of
+draw the digits asked for, one after another, with 4-8 s between
+readings (drawing the next digit takes a student that long); once all have joined, the readings of
 the next --window seconds are timed; each trainer runs the Fast demo on
 the Train page again and again meanwhile.  A reading's time is from the pen lifting (the
 mouse-up) to the prediction on the page.  Prints the readings' median, p95
@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from network.store import open_store  # noqa: E402
 from tests.drawn import STROKES, canvas_state, draw_digit  # noqa: E402
 
+PAUSE = (4.0, 8.0)  # seconds a student takes between readings: drawing the next digit, looking
 RUN_TIMEOUT = 120   # seconds a page run may take before the student counts as stuck
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -134,7 +135,7 @@ async def student(browser, url, code, room, delay=0.0):
                 room.readings.append(time.monotonic() - start)
         except Exception:
             room.misses += counted   # no reading within 30 s: counted, not timed
-        await page.wait_for_timeout(random.uniform(1000, 3000))
+        await page.wait_for_timeout(1000 * random.uniform(*PAUSE))
         await page.locator(".st-key-clear-canvas button").click()
         clears += 1
         await page.locator(f".st-key-canvas-{clears}").wait_for(timeout=600_000)
@@ -216,7 +217,7 @@ async def ws_student(url, code, room, delay=0.0):
                 room.misses += counted
             elif counted:
                 room.readings.append(seconds)
-            await asyncio.sleep(random.uniform(1, 3))
+            await asyncio.sleep(random.uniform(*PAUSE))
             clear = next(v for v in tab.ids.values() if v.endswith("clear-canvas"))
             await tab.run(query, [clear_widget(clear)])
             clears += 1
