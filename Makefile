@@ -1,5 +1,5 @@
 # The commands of the README:
-#   make app    install what the app needs (once) and start it
+#   make app    install what the app needs (once) and start it (make app PORT=8502: another port)
 #   make test   install what the tests need (once, Chromium too where apt-get
 #               and PostgreSQL where apt-get and root allow) and run every test
 #   make lint   ruff (style, imports, no Streamlit in network/) and mypy (network/)
@@ -11,11 +11,12 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+PORT   ?= 8501
 
 .PHONY: app test lint bench chromium postgresql
 
 app: $(VENV)/.app-installed
-	$(PY) -m streamlit run streamlit_app.py
+	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT)
 
 test: $(VENV)/.test-installed chromium postgresql
 	$(PY) -m pytest

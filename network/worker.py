@@ -19,6 +19,13 @@ seconds was abandoned (its tab closed) and stops itself.  A module-level
 RunQueue lets at most MAX_RUNNING runs compute at once while the others wait
 in line, so a classroom of sessions shares the cores instead of thrashing.
 
+Pacing: a run can be slowed down so that a class can watch it learn
+(set_pace: at least so many seconds per step).  The worker waits between
+steps, never inside the maths, and only while the page is polling it: a run
+nobody watches (its tab in the background) goes at full speed.  While
+paused, step(n) takes n more steps and pauses again ("one step", "one
+epoch").  The command line never uses a worker, so it is never paced.
+
 Lock order: a RunQueue's lock may be held while taking a worker's lock
 (`give_up` callbacks), never the other way round.
 """
@@ -56,6 +63,7 @@ MAX_RUNNING = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffin
 HEARTBEAT_TIMEOUT = 60.0  # seconds; generous, as browsers slow the timers of background tabs
 VIEW_INTERVAL = 0.5       # seconds between refreshes of what the page shows about the network
 CHECK_INTERVAL = 0.2      # seconds between checks for stop and heartbeat while waiting or paused
+UNWATCHED_AFTER = 3.0     # seconds without a poll after which a paced run goes full speed (nobody watches)
 GRID_SIZE = 24            # dev digits whose readings the page shows
 MAX_FIRST_LAYER = 64      # first-layer units or filters copied for the page
 N_WRONG = 24              # most confidently wrong held-out digits to report
@@ -67,8 +75,20 @@ ENDED = (FINISHED, STOPPED, DIVERGED, ABANDONED, FAILED)
 
 log = logging.getLogger(__name__)
 
-DIVERGED_ADVICE = ("Try a learning rate 10 times smaller, the Adam optimiser, a cosine schedule, "
-                   "or He initialisation.")
+
+
+def divergence_advice(config) -> str:
+    """What to try after a diverged run, from what the run did not use already."""
+    ideas = ["a learning rate 10 times smaller"]
+    if config.optimizer != "adam":
+        ideas.append("the Adam optimiser")
+    if config.schedule == "constant":
+        ideas.append("a cosine schedule")
+    if config.init != "he" and config.activation in ("relu", "leaky_relu"):
+        ideas.append("He initialisation")
+    if config.l2 == 0 and config.optimizer != "adam" and config.lr >= 1:
+        ideas.append("some L2")
+    return "Try " + (", ".join(ideas[:-1]) + " or " + ideas[-1] if len(ideas) > 1 else ideas[0]) + "."
 
 
 class RunQueue:
@@ -188,7 +208,8 @@ class TrainingWorker:
     resume and stop, and watched through snapshot()."""
 
     def __init__(self, config, labelled, test=None, source="", drawing=None, queue=RUN_QUEUE,
-                 heartbeat_timeout=HEARTBEAT_TIMEOUT, view_interval=VIEW_INTERVAL, owner=None):
+                 heartbeat_timeout=HEARTBEAT_TIMEOUT, view_interval=VIEW_INTERVAL, owner=None,
+                 unwatched_after=UNWATCHED_AFTER):
         """labelled: the Digits to split into train and dev; test: the
         held-out Digits (None: judge on dev); owner: who started it (one
         running run per owner).  Raises RecipeError for a recipe that cannot
@@ -201,6 +222,7 @@ class TrainingWorker:
         self._owner = owner
         self.heartbeat_timeout = heartbeat_timeout
         self.view_interval = view_interval
+        self.unwatched_after = unwatched_after
         self._inputs = (labelled, test, source)
         self._queue = queue
         self._lock = threading.Condition()
@@ -209,6 +231,8 @@ class TrainingWorker:
         self._grid = self._view = self._outcome = None
         self._drawing = drawing
         self._paused = False
+        self._steps_left = 0        # steps to take while paused (step())
+        self._pace = 0.0            # at least this many seconds per step while watched
         self._stop_requested = False
         self._last_poll = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="training-worker", daemon=True)
@@ -233,6 +257,19 @@ class TrainingWorker:
             self._stop_requested = True
             self._lock.notify_all()
             self._lock.wait_for(lambda: self._ended_as is not None, timeout=wait)
+
+    def set_pace(self, seconds_per_step: float) -> None:
+        """Take at least this long per step while the page watches (0: full speed)."""
+        with self._lock:
+            self._pace = max(0.0, float(seconds_per_step))
+            self._lock.notify_all()
+
+    def step(self, n: int = 1) -> None:
+        """While paused: take `n` more steps, then pause again."""
+        with self._lock:
+            if self._paused:
+                self._steps_left = max(0, int(n))
+                self._lock.notify_all()
 
     def set_drawing(self, drawing: np.ndarray | None) -> None:
         """The user's latest drawing, read at the next view refresh."""
@@ -270,6 +307,7 @@ class TrainingWorker:
     def _set_paused(self, paused):
         with self._lock:
             self._paused = paused
+            self._steps_left = 0
             self._lock.notify_all()
 
     # -- the worker thread ------------------------------------------------------
@@ -320,29 +358,44 @@ class TrainingWorker:
             ending = self._pause_point()
             if ending:
                 return ending
+            started = time.monotonic()
             try:
                 progress = next(steps)
             except TrainingDiverged as error:
                 self._publish_view(len(self._history))
-                return DIVERGED, f"{error} {DIVERGED_ADVICE}"
+                return DIVERGED, f"{error} {divergence_advice(self.config)}"
             with self._lock:
                 self._history.append(progress)
-            if progress.done or time.monotonic() >= next_view:
+                stepping_done = self._paused and self._steps_left == 0
+            if progress.done or stepping_done or time.monotonic() >= next_view:
                 self._publish_view(progress.step)
                 next_view = time.monotonic() + self.view_interval
             if progress.done:
                 return FINISHED, f"Finished all {progress.total_steps} steps."
+            self._keep_pace(started)
+
+    def _keep_pace(self, started):
+        """Wait out the rest of a paced step, if someone watches; stop and
+        pause end the wait at once."""
+        with self._lock:
+            watched = time.monotonic() - self._last_poll < self.unwatched_after
+            wait = self._pace - (time.monotonic() - started)
+            if watched and wait > 0 and not self._paused:
+                self._lock.wait_for(lambda: self._stop_requested or self._paused, timeout=wait)
 
     def _pause_point(self):
         """Between two steps: None to go on, or (state, message) to end.
-        A paused run gives its place to the next in line until resumed."""
+        A paused run gives its place to the next in line until resumed, or
+        until step() asks for more steps."""
         ending = self._ending()
         if ending or not self._paused:
             return ending
+        if self._take_asked_step():
+            return None
         self._queue.leave(self)
         self._set_state(PAUSED)
         with self._lock:
-            while self._paused and not self._ending():
+            while self._paused and not self._steps_left and not self._ending():
                 self._lock.wait(CHECK_INTERVAL)
         ending = self._ending()
         if ending:
@@ -351,7 +404,16 @@ class TrainingWorker:
         if not self._queue.enter(self, self._ending, self._owner):
             return self._ending()
         self._set_state(RUNNING)
+        self._take_asked_step()
         return None
+
+    def _take_asked_step(self):
+        """True (and one fewer to go) if step() asked for more steps."""
+        with self._lock:
+            if self._paused and self._steps_left > 0:
+                self._steps_left -= 1
+                return True
+            return False
 
     def _ending(self):
         """(state, message) if the run should end now, else None."""

@@ -85,16 +85,63 @@ def test_clear_gives_a_fresh_canvas(data_dir):
 
 def test_correcting_a_prediction_stores_the_drawing(data_dir):
     at = draw(run_app(), 7)
-    at.session_state["correct-digit"] = 7
+    at.session_state["correct-digit"] = 1
     at.run()
     at.button(key="save-correction").click().run()
     assert not at.exception
     assert any("Drawings saved: 1" in c.value for c in at.caption)
+    assert any("Saved as a 1" in s.value for s in at.success)
     store = open_store(data_dir)
     (saved,) = store.drawings()
-    assert saved.label == 7 and saved.label_source == "correction" and saved.predicted == 7
+    assert saved.label == 1 and saved.label_source == "correction" and saved.predicted == 7
     assert np.abs(saved.pixels - at.session_state["last_drawing"]).max() < 1 / 255
     assert store.canvas_png(saved.id).startswith(b"\x89PNG")
+
+
+def test_a_correction_equal_to_the_reading_is_a_confirmation_not_a_mistake(data_dir):
+    at = draw(run_app(), 7)
+    at.session_state["correct-digit"] = 7
+    at.run()
+    at.button(key="save-correction").click().run()
+    assert not at.exception
+    assert any("That is what I read" in i.value for i in at.info)
+    (saved,) = open_store(data_dir).drawings()
+    assert saved.label == 7 and saved.label_source == "confirmed"
+
+
+def test_an_eight_is_an_eight(data_dir):
+    at = draw(run_app(), 8)
+    assert "I read an **8**" in prediction_text(at)
+
+
+def test_the_drawing_survives_a_visit_to_another_page(data_dir):
+    at = draw(run_app(), 7)
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert "canvas-0" not in at.session_state  # Streamlit forgets a widget the page did not draw
+    at.switch_page("pages/draw.py").run()
+    assert not at.exception
+    assert "I read a **7**" in prediction_text(at)
+
+
+def test_a_canvas_of_another_size_is_read_in_the_same_coordinates(data_dir):
+    from PIL import Image
+    small = np.asarray(Image.fromarray(draw_digit(7, width=18)).resize((180, 180), Image.Resampling.BILINEAR))
+    at = run_app()
+    at.session_state["canvas-0"] = canvas_state(small)
+    at.run()
+    assert "I read a **7**" in prediction_text(at)
+    assert at.session_state["draw_kept_canvas"]["image"].shape == (280, 280, 4)
+
+
+def test_presenter_mode_from_the_address_makes_the_answer_big_and_folds_the_details(data_dir):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["present"] = "1"
+    at.run()
+    assert at.toggle(key="presenter-mode").value
+    draw(at, 7)
+    assert any("11rem" in m.value for m in at.markdown)
+    assert [e.label for e in at.expander] == ["Was I wrong?", "What the network sees, and why it decided"]
 
 
 def test_the_seed_model_can_be_picked(data_dir):

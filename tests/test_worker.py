@@ -228,3 +228,55 @@ def test_an_abandoned_run_stops_itself_when_nobody_polls_it():
     watched.stop()
     watched.join(5)
     assert watched.snapshot().state == STOPPED
+
+
+def wall_time(worker, poll=True):
+    """Seconds from start to the end of training, polling (watching) or not."""
+    started = time.monotonic()
+    worker.start()
+    # `done` looks without polling, as a closed tab would; snapshot() polls, as a page does.
+    wait_for(lambda: (poll and worker.snapshot(), worker.done)[1], timeout=60)
+    return time.monotonic() - started
+
+
+def test_a_paced_run_is_slowed_between_steps_only_while_watched():
+    pace = 0.1  # seconds per step; QUICK takes 48 steps
+    full = wall_time(new_worker())
+    paced = new_worker()
+    paced.set_pace(pace)
+    watched = wall_time(paced)
+    unwatched = new_worker(unwatched_after=0.0)
+    unwatched.set_pace(pace)
+    alone = wall_time(unwatched)
+    assert watched >= 48 * pace and watched > full  # each step waits out its pace
+    assert alone < watched / 2                       # nobody watching: full speed
+    snap = paced.snapshot()
+    assert snap.state == FINISHED and snap.latest.seconds < watched  # the maths' time excludes the waits
+
+
+def test_one_step_and_one_epoch_while_paused():
+    worker = new_worker(ENDLESS)
+    worker.start()
+    worker.pause()
+    wait_for(lambda: worker.snapshot().state == PAUSED)
+    before = steps_done(worker)
+    worker.step(1)
+    wait_for(lambda: steps_done(worker) == before + 1 and worker.snapshot().state == PAUSED)
+    worker.step(16)  # one epoch of QUICK's 500 images in batches of 32
+    wait_for(lambda: steps_done(worker) == before + 17 and worker.snapshot().state == PAUSED)
+    assert worker.snapshot().view.step == before + 17  # the page sees the network after the steps
+    worker.resume()
+    wait_for(lambda: steps_done(worker) > before + 20)
+    worker.stop(wait=5)
+    assert worker.snapshot().ended_as == STOPPED
+
+
+@pytest.mark.parametrize("settings, advice, not_advised", [
+    ({"optimizer": "adam", "init": "he"}, "10 times smaller", ["Adam", "He init"]),
+    ({"optimizer": "gd", "init": "uniform"}, "the Adam optimiser", []),
+])
+def test_divergence_advice_comes_from_the_run_itself(settings, advice, not_advised):
+    from network.worker import divergence_advice
+    text = divergence_advice(dataclasses.replace(QUICK, **settings))
+    assert advice in text
+    assert not any(word in text for word in not_advised), text

@@ -122,3 +122,24 @@ def confusion_chart(counts):
         ],
     }
     return frame, spec
+
+
+def large_labels(spec):
+    """The spec with type readable from the back of a room (presenter mode)."""
+    return {**spec, "config": {"axis": {"labelFontSize": 20, "titleFontSize": 20},
+                               "title": {"fontSize": 26, "subtitleFontSize": 18},
+                               "header": {"labelFontSize": 20}}}
+
+
+def probability_chart(probabilities, big=False):
+    """(table, spec) of the network's probability for each digit, as bars."""
+    frame = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": [float(p) for p in probabilities]})
+    spec = {
+        "height": 320 if big else 200, "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "x": {"field": "digit", "type": "ordinal", "axis": {"labelAngle": 0}},
+            "y": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]},
+                  "axis": {"format": "%", "tickCount": 5}},
+        },
+    }
+    return frame, large_labels(spec) if big else spec

@@ -18,6 +18,7 @@ import threading
 import streamlit as st
 
 from ui.errors import show_bug
+from ui.presenter import presenter_toggle
 
 _run = threading.local()  # each session's script runs on a thread of its own
 
@@ -36,6 +37,7 @@ def run_app():
     """The router (streamlit_app.py): the page chosen by the address, in the app's frame."""
     st.set_page_config(page_title="How a neural network reads handwriting", page_icon="✏️", layout="wide")
     page = st.navigation(pages())
+    presenter_toggle()
     _run.routed = True
     try:
         page.run()

@@ -18,6 +18,7 @@ from ui.cards import RIGHT, WRONG, cards
 from ui.charts import X_AXES, accuracy_spec, curves_frame, learning_rate_spec, loss_spec, run_colour
 from ui.session import LAST_DRAWING
 from ui.train_runs import STATE_WORDS, current_run, session_runs
+from ui.words import ordinal
 
 # How often the live view redraws.  Every redraw costs the server a script
 # thread and its messages, which compete with the training threads for
@@ -25,12 +26,6 @@ from ui.train_runs import STATE_WORDS, current_run, session_runs
 # redrew every second slowed the two training runs forty-fold.
 REFRESH_SECONDS = 1.0       # while the network trains
 IDLE_REFRESH_SECONDS = 3.0  # waiting in line or paused: only the queue position and the heartbeat
-
-
-def ordinal(n):
-    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, ... 21st."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 def progress_line(config, snap):
