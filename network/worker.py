@@ -184,6 +184,7 @@ class Snapshot:
     ended_as: str | None      # how training ended, known before the evaluation after it ends; None until then
     message: str              # why the run ended, or what went wrong
     queue_position: int       # 1 = next in line; 0 when not waiting
+    pace: float               # the least seconds per step while watched (0: full speed)
     history: tuple            # the Progress of every step so far
     grid: Digits | None       # dev digits whose readings `view` holds
     view: View | None
@@ -281,7 +282,8 @@ class TrainingWorker:
         with self._lock:
             self._last_poll = time.monotonic()
             return Snapshot(state=self._state, ended_as=self._ended_as, message=self._message,
-                            queue_position=position, history=tuple(self._history), grid=self._grid,
+                            queue_position=position, pace=self._pace, history=tuple(self._history),
+                            grid=self._grid,
                             view=self._view, outcome=self._outcome)
 
     @property

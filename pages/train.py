@@ -37,7 +37,7 @@ with recipe_column:
     preset = choose_preset()
 config, problem = recipe(preset, data)  # Custom's controls go here, the whole width of the page
 with recipe_column:
-    show_recipe(config, problem)
+    show_recipe(preset, config, problem, data)
 with buttons_column:
     control_buttons(preset, config, problem, data)
     copy_link_button()

@@ -17,9 +17,12 @@ from ui.session import LAST_DRAWING
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 
-def open_page():
-    """The Train page, reached through the app's router as a browser would."""
+def open_page(speed="Full speed"):
+    """The Train page, reached through the app's router as a browser would;
+    runs at full speed unless said (a watched run lasts WATCH_SECONDS)."""
     at = AppTest.from_file(APP, default_timeout=60)
+    if speed:
+        at.session_state["train-speed"] = speed
     at.switch_page("pages/train.py")
     at.run()
     assert not at.exception, at.exception
@@ -121,7 +124,7 @@ def test_a_tiny_run_trains_to_the_end_with_live_charts_and_results(data_dir):
     assert len(charts(at)) >= 3 + 2  # loss, accuracy, learning rate; confusion matrix, per-digit accuracy
     assert [m.label for m in at.metric] == ["Test accuracy", "Dev accuracy", "Training accuracy"]
     assert float(at.metric[0].value.rstrip("%")) > 50  # from 200 images: far better than chance
-    assert at.selectbox(key="cell-true") and at.selectbox(key="cell-read")
+    assert any("digits that are" in m.value and "read as" in m.value for m in at.markdown)  # the worst cell
     assert at.button(key="train-pause").disabled  # the run is over
 
 
@@ -280,3 +283,102 @@ def test_a_bug_is_logged_and_the_page_says_so_without_a_traceback(data_dir, monk
     assert any("something went wrong" in m for m in messages(at)), messages(at)
     assert "an engine bug" not in " ".join(messages(at))
     assert any(r.exc_info and "an engine bug" in str(r.exc_info[1]) for r in caplog.records)
+
+def long_run(at):
+    """A custom run that would take minutes."""
+    choose_tiny_custom_run(at, **{"train-per-class": 100, "train-length": 1000})
+    at.button(key="train-start").click().run()
+    rerun_until(at, ["Training · Epoch"])
+    return at.session_state["train_runs"][-1].worker
+
+
+def test_a_run_is_paced_to_be_watched_by_default(data_dir):
+    at = open_page(speed=None)
+    choose_tiny_custom_run(at)
+    at.button(key="train-start").click().run()
+    run = at.session_state["train_runs"][-1]
+    try:
+        assert run.total_steps == 5 * 7  # 200 images in batches of 128, 5 epochs
+        assert run.worker.snapshot().pace == pytest.approx(25.0 / run.total_steps)
+    finally:
+        run.worker.stop()
+
+
+def test_while_paused_resume_is_the_primary_button_and_one_step_steps(data_dir):
+    at = open_page()
+    worker = long_run(at)
+    try:
+        at.button(key="train-pause").click().run()
+        rerun_until(at, ["Paused"])
+        assert at.button(key="train-pause").label == "Resume"
+        assert at.button(key="train-pause").proto.type == "primary"
+        assert at.button(key="train-start").proto.type == "secondary"
+        before = len(worker.snapshot().history)
+        at.button(key="train-one-step").click().run()
+        deadline = time.monotonic() + 30
+        while len(worker.snapshot().history) != before + 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        at.button(key="train-one-epoch").click().run()
+        per_epoch = 8  # 1,000 images in batches of 128
+        while len(worker.snapshot().history) != before + 1 + per_epoch:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+
+
+def test_start_asks_before_ending_a_paused_run(data_dir):
+    at = open_page()
+    worker = long_run(at)
+    try:
+        at.button(key="train-pause").click().run()
+        rerun_until(at, ["Paused"])
+        at.button(key="train-start").click().run()
+        assert any("is paused. Start a new run" in w.value for w in at.warning)
+        assert len(at.session_state["train_runs"]) == 1 and not worker.done
+        at.button(key="train-start-cancel").click().run()
+        assert not any("is paused" in w.value for w in at.warning) and not worker.done
+        at.button(key="train-start").click().run()
+        at.button(key="train-start-confirm").click().run()
+        assert len(at.session_state["train_runs"]) == 2
+    finally:
+        for run in at.session_state["train_runs"]:
+            run.worker.stop()
+
+
+def test_a_diverged_network_is_not_offered_as_a_good_one(data_dir):
+    at = open_page()
+    at.radio(key="train-preset").set_value("custom").run()
+    at.selectbox(key="train-optimizer").set_value("gd")
+    at.selectbox(key="train-init").set_value("uniform")
+    choose_tiny_custom_run(at, **{"train-lr": 10.0})
+    at.button(key="train-start").click().run()
+    rerun_until(at, ["Diverged", "Finished"])
+    rerun_until_judged(at)
+    assert any("the Adam optimiser" in e.value for e in at.error)  # a gd run may try Adam
+    assert any("diverged" in w.value and "not a good reader" in w.value for w in at.warning), messages(at)
+    assert at.button(key="save-model").disabled
+    at.checkbox(key="model-save-diverged").check().run()
+    assert not at.button(key="save-model").disabled
+
+
+def test_a_small_csv_is_described_as_it_is(data_dir):
+    at = open_page()
+    at.radio(key="train-data").set_value("My CSV file").run()
+    at.file_uploader(key="train-csv").upload("digits.csv", csv_bytes(300)).run()
+    notes = " ".join(c.value for c in at.caption)
+    assert "two passes over the 240 training digits (from your CSV)" in notes  # 60 of 300 held out as dev
+    assert "55,000" not in notes
+
+
+def test_an_uploaded_model_is_named_after_its_file_and_downloaded_from_its_section(data_dir):
+    at = open_page()
+    train_tiny_run(at)
+    at.file_uploader(key="upload-model").upload("seed copy.npz", list_models()["seed"].read_bytes()).run()
+    assert at.text_input(key="upload-model-name").value == "seed copy"
+    at.button(key="save-upload").click().run()
+    assert any("Saved as “seed copy”" in m.value for m in at.success), messages(at)
+    downloads = at.get("download_button")
+    assert len(downloads) == 1 and "seed copy" in downloads[0].proto.label
+    assert not any("uploaded copy" in d.proto.label for d in downloads)

@@ -9,16 +9,24 @@ from network.visualise import enlarge, tile
 RIGHT, WRONG = "#1a7f37", "#cf222e"
 CARD = 56               # pixels of a digit in a picture of digits
 FONT = ImageFont.load_default(size=18)
+SMALL_FONT = ImageFont.load_default(size=14)   # for cards with several lines
+LINE = 24               # pixels of a line of text under a card
 
 
 def card(image, text, colour):
-    """A digit enlarged, dark ink on white, framed in `colour`, with `text` beneath."""
-    frame, strip = 3, 24
+    """A digit enlarged, dark ink on white, framed in `colour`, with `text`
+    beneath (one line per line of `text`)."""
+    frame, lines = 3, text.split("\n")
+    font, line = (FONT, LINE) if len(lines) == 1 else (SMALL_FONT, LINE - 6)
+    strip = line * len(lines) + (0 if len(lines) == 1 else 6)
     picture = Image.new("RGB", (CARD + 2 * frame, CARD + 2 * frame + strip), colour)
     picture.paste(Image.fromarray(enlarge(255 - np.asarray(image), CARD)), (frame, frame))
     pen = ImageDraw.Draw(picture)
-    pen.rectangle((0, CARD + 2 * frame, CARD + 2 * frame, CARD + 2 * frame + strip), fill="white")
-    pen.text((CARD / 2 + frame, CARD + 2 * frame + strip / 2), text, fill=colour, font=FONT, anchor="mm")
+    top = CARD + 2 * frame
+    pen.rectangle((0, top, CARD + 2 * frame, top + strip), fill="white")
+    for n, words in enumerate(lines):
+        pen.text((CARD / 2 + frame, top + line * (n + 0.5) + (3 if len(lines) > 1 else 0)), words, fill=colour,
+                 font=font, anchor="mm")
     return np.asarray(picture)
 
 def cards(images, texts, colours, columns):

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 MAX_POINTS = 400        # points per curve per run: enough to see the noise, cheap to draw
+SMOOTHING = 50          # steps in the moving average of the training batches' accuracy
+FEW_POINTS = 20         # a curve with at most this many points draws them as dots too
 X_AXES = {"epoch": "Epochs", "step": "Steps", "seconds": "Seconds of training"}
 PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#9d755d"]
 
@@ -26,6 +28,8 @@ def curves_frame(label, history):
     frame = pd.DataFrame(steps, columns=["step", "epoch", "seconds", "loss", "train_accuracy", "dev_accuracy",
                                          "learning_rate"])
     per_epoch = round(1 / frame.epoch[0])
+    frame["train_accuracy"] = batch_accuracy_average(frame.train_accuracy.to_numpy(), per_epoch,
+                                                     SMOOTHING if per_epoch > 1 else 1)
     if per_epoch == 1:  # each step saw every image (full batch): its loss is the epoch's, drawn once, bold
         frame["epoch_loss"], frame["loss"] = frame.loss, np.nan
     else:
@@ -38,6 +42,20 @@ def curves_frame(label, history):
     return frame[shown].assign(run=label)
 
 
+def batch_accuracy_average(running, per_epoch, window=SMOOTHING):
+    """The moving average over the last `window` steps of each batch's
+    accuracy, from the running mean over the epoch that each step reports
+    (which jumps back to one batch's accuracy at every new epoch).  A
+    batch's accuracy: i * mean_i - (i - 1) * mean_(i-1), i its place in the
+    epoch (batches of one size; the epoch's last one may be smaller)."""
+    place = np.arange(len(running)) % per_epoch + 1
+    before = np.where(place > 1, np.roll(running, 1), 0.0)
+    batch = place * running - (place - 1) * before
+    sums = np.cumsum(np.insert(batch, 0, 0.0))
+    counts = np.minimum(np.arange(1, len(batch) + 1), window)
+    return (sums[1:] - sums[np.arange(1, len(batch) + 1) - counts]) / counts
+
+
 def run_colour(number: int) -> str:
     """A run's colour, kept as long as the run is (the palette cycles)."""
     return PALETTE[(number - 1) % len(PALETTE)]
@@ -48,9 +66,9 @@ def scale(styles):
 
 def curves_spec(title, subtitle, x, colours, series, y, styles=None):
     """A Vega-Lite line chart of some curve columns (`series`), one line per
-    run and column; `styles`: {channel: {column: style}} tells the columns apart.
-
-"""
+    run and column; `styles`: {channel: {column: style}} tells the columns
+    apart.  A curve of few points (a run paused early, a diverged one) shows
+    them as dots, since one point draws no line."""
     encoding = {
         "x": {"field": x, "type": "quantitative", "title": X_AXES[x]},
         "y": {"field": "value", "type": "quantitative", **y},
@@ -60,21 +78,24 @@ def curves_spec(title, subtitle, x, colours, series, y, styles=None):
     }
     for channel, style in (styles or {}).items():
         encoding[channel] = {"field": "series", "type": "nominal", "legend": None, "scale": scale(style)}
+    dots = {"transform": [{"filter": f"datum.points <= {FEW_POINTS}"}],
+            "mark": {"type": "point", "filled": True, "size": 60}}
     return {"title": {"text": title, "subtitle": subtitle, "anchor": "start"}, "height": 220,
-            "transform": [{"fold": series, "as": ["series", "value"]}, {"filter": "isValid(datum.value)"}],
-            "mark": "line", "encoding": encoding}
+            "transform": [{"fold": series, "as": ["series", "value"]}, {"filter": "isValid(datum.value)"},
+                          {"joinaggregate": [{"op": "count", "as": "points"}], "groupby": ["run", "series"]}],
+            "encoding": encoding, "layer": [{"mark": "line"}, dots]}
 
 
 def loss_spec(x, colours):
     return curves_spec("Loss", "faint: each step; bold: epoch average", x, colours, ["loss", "epoch_loss"],
-                       {"title": "loss (log scale)", "scale": {"type": "log"}},
+                       {"title": "loss (log scale)", "scale": {"type": "log"}, "axis": {"format": "~g"}},
                        {"opacity": {"loss": 0.35, "epoch_loss": 1}, "strokeWidth": {"loss": 1, "epoch_loss": 3}})
 
 
 def accuracy_spec(x, colours):
-    return curves_spec("Accuracy", "solid: dev set; dashed: training batches", x, colours,
-                       ["dev_accuracy", "train_accuracy"],
-                       {"title": "accuracy", "axis": {"format": "%"}, "scale": {"zero": False}},
+    return curves_spec("Accuracy", f"solid: dev set; dashed: training batches, mean of the last {SMOOTHING} steps",
+                       x, colours, ["dev_accuracy", "train_accuracy"],
+                       {"title": "accuracy", "axis": {"format": ".0%", "tickMinStep": 0.01}, "scale": {"zero": False}},
                        {"strokeDash": {"dev_accuracy": [1, 0], "train_accuracy": [4, 3]}})
 
 
@@ -99,18 +120,35 @@ def per_class_chart(per_class_accuracy):
     return frame, spec
 
 
+CELL = "cell"  # the confusion matrix's selection: the cell clicked
+CELL_SELECTION = {"name": CELL, "select": {"type": "point", "fields": ["true digit", "read as"]}}
+
+
+def chosen_cell(selection, counts):
+    """(true digit, reading) of the clicked cell, else the most frequent mistake."""
+    for point in (selection or {}).get(CELL) or []:
+        try:
+            return int(point["true digit"]), int(point["read as"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    mistakes = np.array(counts) - np.diag(np.diag(counts))
+    true, read = np.unravel_index(mistakes.argmax(), mistakes.shape)
+    return int(true), int(read)
+
+
 def confusion_chart(counts):
     """(table, spec) of the confusion matrix: a cell per (true digit, reading), its count written in it."""
     frame = pd.DataFrame([(str(t), str(p), int(counts[t][p])) for t in range(10) for p in range(10)],
                          columns=["true digit", "read as", "count"])
     spec = {
-        "title": "Confusion matrix: mistakes off the diagonal", "width": 360, "height": 300,
+        "title": {"text": "Confusion matrix: mistakes off the diagonal",
+                  "subtitle": "click a cell to see its digits"}, "width": 360, "height": 300,
         "encoding": {
             "x": {"field": "read as", "type": "ordinal", "axis": {"orient": "top", "labelAngle": 0}},
             "y": {"field": "true digit", "type": "ordinal", "axis": {"labelOverlap": False}},
         },
         "layer": [
-            {"mark": "rect", "encoding": {
+            {"mark": {"type": "rect", "cursor": "pointer"}, "params": [CELL_SELECTION], "encoding": {
                 "color": {"field": "count", "type": "quantitative", "scale": {"type": "symlog", "scheme": "blues"},
                           "legend": None},
                 "tooltip": [{"field": "true digit"}, {"field": "read as"},

@@ -15,7 +15,8 @@ import streamlit as st
 from network.visualise import diverging, enlarge, tile
 from network.worker import ABANDONED, DIVERGED, EVALUATING, FAILED, MAX_RUNNING, RUNNING, STOPPED, WAITING
 from ui.cards import RIGHT, WRONG, cards
-from ui.charts import X_AXES, accuracy_spec, curves_frame, learning_rate_spec, loss_spec, run_colour
+from ui.charts import X_AXES, accuracy_spec, curves_frame, large_labels, learning_rate_spec, loss_spec, run_colour
+from ui.presenter import presenting
 from ui.session import LAST_DRAWING
 from ui.train_runs import STATE_WORDS, current_run, session_runs
 from ui.words import ordinal
@@ -50,6 +51,8 @@ def speed_line(snap):
     if latest is None:
         return "Preparing the data..."
     left = latest.seconds / latest.step * (latest.total_steps - latest.step)
+    if snap.pace:  # a paced run takes at least its pace per step
+        left = max(left, snap.pace * (latest.total_steps - latest.step))
     time_left = "" if snap.ended_as else f" · about {left:.0f} s left"
     return f"{latest.samples_per_second:,.0f} images/s · {latest.seconds:.1f} s of training{time_left}"
 
@@ -88,8 +91,10 @@ def run_colours(runs):
 
 
 def show_charts(frame, x, colours):
+    big = presenting()
     for column, spec in zip(st.columns(3), (loss_spec, accuracy_spec, learning_rate_spec)):
-        column.vega_lite_chart(frame, spec(x, colours), width="stretch")
+        chart = spec(x, colours)
+        column.vega_lite_chart(frame, large_labels(chart) if big else chart, width="stretch")
 
 
 def legend(colours):

@@ -7,9 +7,11 @@ import streamlit as st
 
 from network.worker import FINISHED
 from ui.cards import RIGHT, WRONG, cards
-from ui.charts import confusion_chart, per_class_chart
+from ui.charts import CELL, chosen_cell, confusion_chart, large_labels, per_class_chart
+from ui.presenter import presenting
 from ui.train_runs import STATE_WORDS, session_runs
 from ui.train_saving import save_section
+from ui.words import a_digit
 
 
 def percent(value):
@@ -43,27 +45,26 @@ def show_scores(outcome, state):
                    "these are the scores of the network as it was then.")
 
 
-def show_cell(outcome):
+def show_cell(outcome, true, read):
     """The held-out digits behind one cell of the confusion matrix."""
-    counts = np.array(outcome.evaluation["confusion_matrix"])
-    mistakes = counts - np.diag(np.diag(counts))
-    worst_true, worst_read = np.unravel_index(mistakes.argmax(), mistakes.shape)
-    st.markdown("**The digits behind a cell of the matrix**")
-    left, right, _ = st.columns([1, 1, 3])
-    true = left.selectbox("True digit", range(10), index=int(worst_true), key="cell-true")
-    read = right.selectbox("Read as", range(10), index=int(worst_read), key="cell-read")
     predictions = outcome.probabilities.argmax(axis=1)
     chosen = np.flatnonzero((outcome.held_out.labels == true) & (predictions == read))
+    st.markdown(f"**The {outcome.held_out_name} digits that are {true}s read as {read}** "
+                "(click another cell of the matrix to see its digits)")
     if not len(chosen):
-        st.caption(f"No {outcome.held_out_name} digit that is a {true} was read as {read}.")
+        st.caption(f"No {outcome.held_out_name} digit that is {a_digit(true)} was read as {read}.")
         return
     shown = chosen[:48]
     confidence = outcome.probabilities[shown, read]
     st.image(cards(outcome.held_out.images[shown], [f"{c:.0%}" for c in confidence],
                    [RIGHT if true == read else WRONG] * len(shown), columns=12), output_format="PNG",
-             caption=f"{len(chosen)} {outcome.held_out_name} digits that are {true}s read as {read}"
-                     f"{f' (the first {len(shown)})' if len(chosen) > len(shown) else ''}, with the network's "
-                     "confidence.")
+             caption=f"{len(chosen)} digits{f' (the first {len(shown)})' if len(chosen) > len(shown) else ''}, "
+                     "with the network's confidence.")
+
+
+def mistake_text(true, read, confidence):
+    """A mistake's card: what the digit is, what the network read, how sure it was."""
+    return f"true {true}\nread as {read}\n{confidence:.0%}"
 
 
 def show_most_confident_mistakes(outcome):
@@ -71,23 +72,29 @@ def show_most_confident_mistakes(outcome):
     if not wrong:
         return
     predictions = outcome.probabilities[wrong].argmax(axis=1)
-    texts = [f"{p} {outcome.probabilities[i, p]:.0%}" for i, p in zip(wrong, predictions)]
+    texts = [mistake_text(outcome.held_out.labels[i], p, outcome.probabilities[i, p])
+             for i, p in zip(wrong, predictions)]
     st.markdown("**Its most confident mistakes**")
     st.image(cards(outcome.held_out.images[wrong], texts, [WRONG] * len(wrong), columns=12), output_format="PNG",
-             caption="The network's most confident mistakes, each with what it read and how sure it was. "
-                     "Some are badly written; some are plain errors.")
+             caption="The network's most confident mistakes: each digit's true label, what the network read, "
+                     "and how sure it was. Some are badly written; some are plain errors.")
 
 
-def show_outcome(snap):
+def show_outcome(snap, number):
     outcome = snap.outcome
     show_scores(outcome, snap.state)
     if outcome.evaluation is None:
         return
     st.markdown(f"#### Where it goes wrong ({len(outcome.held_out):,} {outcome.held_out_name} digits)")
     left, right = st.columns(2)
-    left.vega_lite_chart(*confusion_chart(outcome.evaluation["confusion_matrix"]), width="content")
-    right.vega_lite_chart(*per_class_chart(outcome.evaluation["per_class_accuracy"]), width="content")
-    show_cell(outcome)
+    counts = outcome.evaluation["confusion_matrix"]
+    big = presenting()
+    frame, spec = confusion_chart(counts)
+    event = left.vega_lite_chart(frame, large_labels(spec) if big else spec, width="content", on_select="rerun",
+                                 selection_mode=CELL, key=f"confusion-{number}")
+    frame, spec = per_class_chart(outcome.evaluation["per_class_accuracy"])
+    right.vega_lite_chart(frame, large_labels(spec) if big else spec, width="content")
+    show_cell(outcome, *chosen_cell(getattr(event, "selection", None), counts))
     show_most_confident_mistakes(outcome)
 
 
@@ -110,5 +117,5 @@ def results_section():
         number = numbers[0]
     run = judged[number]
     snap = run.worker.snapshot()
-    show_outcome(snap)
+    show_outcome(snap, number)
     save_section(run, snap)

@@ -13,17 +13,20 @@ from network.modelfile import (
     save_model,
     validate_model_name,
 )
+from network.worker import DIVERGED
 from ui.classroom import save_in_class
 
 log = logging.getLogger(__name__)
 
-SAVED_PATH = "train_saved_path"  # session state: the model file this session saved last
+SAVED_PATH = "train_saved_path"  # session state: (where from, model file) this session saved last
 SAVES = "train_saves"            # session state: how many models this session saved
 MAX_SAVES_PER_SESSION = 20       # one visitor cannot fill the server's disk
+UPLOAD_NAME = "upload-model-name"
 
 
-def save_network(net, metadata, name, overwrite):
-    """Save under a user's name in data/models/ (in a class: into the class), or say why not."""
+def save_network(net, metadata, name, overwrite, origin):
+    """Save under a user's name in data/models/ (in a class: into the class), or say why not;
+    `origin` (a run's label, or "upload") says where its download button goes."""
     if save_in_class(net, metadata, name):
         return
     try:
@@ -42,13 +45,14 @@ def save_network(net, metadata, name, overwrite):
         st.error(f"Cannot save: the server could not write the file ({error.strerror or error}).")
     else:
         st.session_state[SAVES] = st.session_state.get(SAVES, 0) + 1
-        st.session_state[SAVED_PATH] = path
+        st.session_state[SAVED_PATH] = (origin, path)
         st.success(f"Saved as “{name}”. It is in the Draw page's model picker now.")
 
 
-def offer_download():
-    path = st.session_state.get(SAVED_PATH)
-    if path is not None and path.exists():
+def offer_download(origin):
+    """The download button of the model saved last, under what it was saved from."""
+    origin_saved, path = st.session_state.get(SAVED_PATH) or (None, None)
+    if origin_saved == origin and path is not None and path.exists():
         st.download_button(f"Download “{path.stem}”", path.read_bytes(), file_name=path.name,
                            mime="application/octet-stream", key="download-model",
                            help="The model file (weights and how they were trained), to keep or share.")
@@ -56,21 +60,36 @@ def offer_download():
 
 def save_section(run, snap):
     st.subheader("Keep this model")
+    diverged = snap.ended_as == DIVERGED
+    accuracy = snap.outcome.result.get("test_accuracy") or snap.outcome.result.get("dev_accuracy")
+    if diverged:
+        st.warning(f"{run.label} diverged: this network holds the weights of its last step before the loss "
+                   f"blew up{f', {accuracy:.1%} accurate' if accuracy is not None else ''}. It is not a good "
+                   "reader of digits; save it only to study what went wrong.")
     st.caption(f"Saving {run.label}. Saved models appear at once in the Draw page's model picker.")
     name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
     name = name_column.text_input("Model name", key="model-name", placeholder="e.g. fast demo, 97%",
                                   help="Letters, digits, spaces, '_', '-' and '.'.")
     overwrite = st.checkbox("Replace a saved model of the same name", key="model-overwrite")
-    if button_column.button("Save model", key="save-model", type="primary", width="stretch"):
-        save_network(run.worker.finished_network(), snap.outcome.metadata, name, overwrite)
-    offer_download()
+    anyway = st.checkbox("Save it anyway, diverged as it is", key="model-save-diverged") if diverged else True
+    if button_column.button("Save diverged model" if diverged else "Save model", key="save-model",
+                            type="secondary" if diverged else "primary", width="stretch", disabled=not anyway):
+        save_network(run.worker.finished_network(), snap.outcome.metadata, name, overwrite, run.label)
+    offer_download(run.label)
+
+
+def name_from_upload():
+    """Fill "Save it as" from the uploaded file's name."""
+    upload = st.session_state.get("upload-model")
+    if upload is not None:
+        st.session_state[UPLOAD_NAME] = upload.name.rsplit(".", 1)[0]
 
 
 def upload_section():
     with st.expander("Upload a model file"):
-        upload = st.file_uploader("A model file (.npz) saved by this app", type=["npz"], key="upload-model")
-        name = st.text_input("Save it as", upload.name.rsplit(".", 1)[0] if upload else "",
-                             key="upload-model-name")
+        upload = st.file_uploader("A model file (.npz) saved by this app", type=["npz"], key="upload-model",
+                                  on_change=name_from_upload)
+        name = st.text_input("Save it as", key=UPLOAD_NAME)
         overwrite = st.checkbox("Replace a saved model of the same name", key="upload-overwrite")
         if st.button("Save uploaded model", key="save-upload", disabled=upload is None):
             try:
@@ -78,4 +97,5 @@ def upload_section():
             except ModelFileError as error:
                 st.error(str(error))
             else:
-                save_network(net, net.metadata, name, overwrite)
+                save_network(net, net.metadata, name, overwrite, "upload")
+        offer_download("upload")

@@ -24,13 +24,13 @@ from ui.train_runs import MNIST, PRESET_NAMES
 EVALUATIONS_PER_RUN = 30  # dev measurements a Custom run makes
 CSV_CACHE = "train_csv_digits"  # session state: (upload id, Digits or None, problem or None)
 CSV = "My CSV file"
-PRESET_NOTES = {
+PRESET_NOTES = {  # {train} is the number of digits the run learns from
     "fast": "A good model in seconds, for a class: one hidden layer of 128 ReLU units, Adam, "
-            "two passes over the 55,000 training digits.",
+            "two passes over the {train} training digits.",
     "seed": "The original notebook, exactly: 784-10-10, uniform random start, plain gradient descent on "
-            "all images at once, learning rate 0.1, 500 iterations. Watch how slowly it climbs.",
+            "all {train} training images at once, learning rate 0.1, 500 iterations. Watch how slowly it climbs.",
     "default": (f"The shipped model's recipe: a small convolutional network trained for "
-                f"{PRESETS['default'].epochs} epochs on shifted, rotated, slanted, rescaled and thickened "
+                f"{PRESETS['default'].epochs} epochs on {{train}} shifted, rotated, slanted, rescaled and thickened "
                 "digits. The best reader of drawings, but slow in the browser: expect several minutes, "
                 "more while other runs share the server."),
     "custom": "Every setting is yours: they appear below.",
@@ -167,10 +167,16 @@ def choose_data():
 
 
 def choose_preset():
-    preset = st.radio("Recipe", allowed_presets(list(PRESET_NAMES)), format_func=PRESET_NAMES.get, horizontal=True,
-                      key="train-preset", help="A ready-made recipe, or Custom to choose every setting.")
-    st.caption(PRESET_NOTES[preset])
-    return preset
+    return st.radio("Recipe", allowed_presets(list(PRESET_NAMES)), format_func=PRESET_NAMES.get,
+                    horizontal=True, key="train-preset", help="A ready-made recipe, or Custom to choose every setting.")
+
+
+def preset_note(preset, config, data):
+    """What the preset does, with the number of digits it learns from in this run's data."""
+    data_size = TRAIN_SIZE if data is MNIST or data is None else len(data)
+    n_train = data_size - config.dev_size if config is not None else data_size
+    source = "" if data is MNIST or data is None else " (from your CSV)"
+    return PRESET_NOTES[preset].format(train=f"{max(0, n_train):,}") + source
 
 
 def recipe(preset, data):
@@ -187,7 +193,8 @@ def recipe(preset, data):
     return config, check_recipe(config, data_size)
 
 
-def show_recipe(config, problem):
+def show_recipe(preset, config, problem, data):
+    st.caption(preset_note(preset, config, data))
     if problem:
         st.error(f"Please change a setting: {problem}")
     elif config is not None:
