@@ -298,7 +298,7 @@ def test_a_run_is_paced_to_be_watched_by_default(data_dir):
     at.button(key="train-start").click().run()
     run = at.session_state["train_runs"][-1]
     try:
-        assert run.total_steps == 5 * 7  # 200 images in batches of 128, 5 epochs
+        assert run.total_steps == 5 * 2  # 200 images in batches of 128, 5 epochs
         assert run.worker.snapshot().pace == pytest.approx(25.0 / run.total_steps)
     finally:
         run.worker.stop()
@@ -368,7 +368,7 @@ def test_a_small_csv_is_described_as_it_is(data_dir):
     at.radio(key="train-data").set_value("My CSV file").run()
     at.file_uploader(key="train-csv").upload("digits.csv", csv_bytes(300)).run()
     notes = " ".join(c.value for c in at.caption)
-    assert "two passes over the 240 training digits (from your CSV)" in notes  # 60 of 300 held out as dev
+    assert "two passes over the 240 training digits. They are your CSV's" in notes  # 60 of 300 held out as dev
     assert "55,000" not in notes
 
 
