@@ -15,13 +15,14 @@ from ui.models import linked_model, load_chosen_model, model_choices
 from ui.presenter import presenting
 from ui.routing import routed
 from ui.session import LAST_DRAWING
-from ui.viewport import CANVAS_SIDE, canvas_side, measure, to_drawing_coordinates
+from ui.viewport import CANVAS_SIDE, canvas_side, probe, reported_size, to_drawing_coordinates
 from ui.words import a_digit
 
 routed()  # before anything is drawn: see ui/routing.py
 
 LOW_CONFIDENCE = 0.6    # below this top probability, say the network is unsure
 SCRIBBLE = 0.35         # ink covering more than this share of the canvas
+VIEWPORT = "draw-viewport"  # the key of the probe of the window's size
 KEPT_CANVAS = "draw_kept_canvas"  # session state: the latest drawing, kept when the student visits another page
 
 
@@ -146,8 +147,9 @@ if not choices:
 pad, right = st.columns([1.15, 1], gap="large")
 with pad:
     prompt_box = st.container()
-    side = canvas_side(measure("draw-viewport"))  # the canvas fits its column and the window
+    probe_box = st.container()  # measures the column and the window (ui/viewport.py), mounted last
     canvas_box = st.container()
+side = canvas_side(reported_size(VIEWPORT))  # the canvas fits its column and the window
 settings = st.columns(3)
 with settings[0]:
     class_code = class_bar()
@@ -208,3 +210,5 @@ if drawing is not None and not drawing.empty:
     with st.expander("What the network sees, and why it decided") if big else st.container():
         show_what_it_sees(drawing)
         show_why(reading, drawing.pixels)
+with probe_box:
+    probe(VIEWPORT)

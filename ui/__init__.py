@@ -6,6 +6,9 @@ streamlit_app.py routes to them through routing.py).
     mnist.py           MNIST, obtained once per server with a progress bar
     session.py         session state keys used by more than one page
     errors.py          how a page shows a user's mistake, and a bug
+    presenter.py       presenter mode (?present=1) and the app's screen-saving styles
+    viewport.py        the browser window's size, so that the Draw page's canvas fits it
+    words.py           small pieces of English ('an 8', '2nd')
     classroom.py       the Draw page in a class: joining, the "Draw this" round
     projector.py       the Class page's teacher view: the class live, moderation, downloads
     charts.py          chart specifications (Vega-Lite dicts; no Streamlit)

@@ -156,8 +156,8 @@ def confirm_start(run, preset, config, data):
 
 def choose_pace():
     st.session_state.setdefault(SPEED, WATCH)
-    return st.segmented_control(
-        "Speed", list(PACES), key=SPEED, help=(
+    return st.radio(
+        "Speed", list(PACES), key=SPEED, horizontal=True, help=(
             "Watch: the run is spread over about half a minute, so that a class sees the curves, the weights "
             "and the digits change (a run that takes longer anyway is not slowed). Slow motion: a few steps a "
             "second. Full speed: as fast as the server can. Pausing a run gives the One step and One epoch "

@@ -44,11 +44,20 @@ _probe = st.components.v2.component("network-viewport", html='<div class="viewpo
                                     isolate_styles=False)
 
 
-def measure(key: str) -> dict | None:
-    """{column, top, width, height} in CSS pixels, or None until the browser answers."""
-    result = _probe(key=key, default={"size": None}, on_size_change=lambda: None)
-    size = result.get("size") if hasattr(result, "get") else getattr(result, "size", None)
+def reported_size(key: str) -> dict | None:
+    """{column, top, width, height} in CSS pixels as the browser last
+    reported them to probe(key), or None before it has."""
+    state = st.session_state.get(key)
+    size = state.get("size") if hasattr(state, "get") else None
     return size if isinstance(size, dict) else None
+
+
+def probe(key: str) -> None:
+    """Mount the probe here.  Call it last in the script (in a container
+    placed where the probe should measure): the browser answers at once,
+    and an answer that arrived while the script still ran would rerun the
+    page before its first run had drawn the widgets a link filled in."""
+    _probe(key=key, default={"size": None}, on_size_change=lambda: None)
 
 
 def canvas_side(size: dict | None) -> int:
