@@ -368,7 +368,7 @@ def test_a_small_csv_is_described_as_it_is(data_dir):
     at.radio(key="train-data").set_value("My CSV file").run()
     at.file_uploader(key="train-csv").upload("digits.csv", csv_bytes(300)).run()
     notes = " ".join(c.value for c in at.caption)
-    assert "two passes over the 240 training digits. They are your CSV's" in notes  # 60 of 300 held out as dev
+    assert "two passes over the 240 training digits. They are the digits chosen above" in notes  # 60 of 300 held out as dev
     assert "55,000" not in notes
 
 

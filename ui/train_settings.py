@@ -175,7 +175,7 @@ def preset_note(preset, config, data):
     """What the preset does, with the number of digits it learns from in this run's data."""
     data_size = TRAIN_SIZE if data is MNIST or data is None else len(data)
     n_train = data_size - config.dev_size if config is not None else data_size
-    source = "" if data is MNIST or data is None else " They are your CSV's digits, less the dev digits held out."
+    source = "" if data is MNIST or data is None else " They are the digits chosen above, less the dev digits held out."
     return PRESET_NOTES[preset].format(train=f"{max(0, n_train):,}") + source
 
 
