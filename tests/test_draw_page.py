@@ -83,12 +83,18 @@ def test_clear_gives_a_fresh_canvas(data_dir):
     assert any("Draw a digit in the black square" in i.value for i in at.info)
 
 
-def test_correcting_a_prediction_stores_the_drawing(data_dir):
-    at = draw(run_app(), 7)
-    at.session_state["correct-digit"] = 1
+def save_correction(digit, label):
+    """Draw `digit`, then say "Was I wrong?" with `label`."""
+    at = draw(run_app(), digit)
+    at.session_state["correct-digit"] = label
     at.run()
     at.button(key="save-correction").click().run()
     assert not at.exception
+    return at
+
+
+def test_correcting_a_prediction_stores_the_drawing(data_dir):
+    at = save_correction(7, 1)
     assert any("Drawings saved: 1" in c.value for c in at.caption)
     assert any("Saved as a 1" in s.value for s in at.success)
     store = open_store(data_dir)
@@ -99,11 +105,7 @@ def test_correcting_a_prediction_stores_the_drawing(data_dir):
 
 
 def test_a_correction_equal_to_the_reading_is_a_confirmation_not_a_mistake(data_dir):
-    at = draw(run_app(), 7)
-    at.session_state["correct-digit"] = 7
-    at.run()
-    at.button(key="save-correction").click().run()
-    assert not at.exception
+    at = save_correction(7, 7)
     assert any("That is what I read" in i.value for i in at.info)
     (saved,) = open_store(data_dir).drawings()
     assert saved.label == 7 and saved.label_source == "confirmed"
