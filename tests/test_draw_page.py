@@ -130,6 +130,8 @@ def test_a_canvas_of_another_size_is_read_in_the_same_coordinates(data_dir):
     from PIL import Image
     small = np.asarray(Image.fromarray(draw_digit(7, width=18)).resize((180, 180), Image.Resampling.BILINEAR))
     at = run_app()
+    # What the browser reports on a narrow screen (ui/viewport.py): a 180 px canvas.
+    at.session_state["draw-viewport"] = {"size": {"column": 180, "top": 100, "width": 1000, "height": 2000}}
     at.session_state["canvas-0"] = canvas_state(small)
     at.run()
     assert "I read a **7**" in prediction_text(at)
