@@ -7,6 +7,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.test_screens_browser import settled_canvas_box
+
 pytestmark = pytest.mark.browser
 
 HANG_GUARD = 180  # seconds: only so that a broken page fails instead of hanging (not a speed claim)
@@ -65,6 +67,9 @@ def test_fast_demo_learns_live_and_its_saved_model_reaches_the_draw_page(page, a
     expect(page.get_by_text(f"Saved as “{name}”")).to_be_visible()
 
     page.goto(f"{app_url}/")
+    # The Draw page sizes its canvas once the browser reports the window (one rerun): wait for it.
+    settled_canvas_box(page)
+    page.mouse.wheel(0, 400)  # the picker sits under the canvas: room below it for its list
     page.locator(".st-key-model-picker").click()
     expect(page.get_by_role("option", name=name)).to_be_visible()
 
