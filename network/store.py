@@ -367,7 +367,8 @@ def encode_canvas(image):
     if image.ndim == 3:
         image = image[..., :3].max(axis=2) if image.shape[2] >= 3 else image[..., 0]
     buffer = io.BytesIO()
-    Image.fromarray(image, mode="L").save(buffer, format="PNG", optimize=True)
+    # Not optimize=True: 8 ms a stroke instead of 1 ms, to save some 300 bytes.
+    Image.fromarray(image, mode="L").save(buffer, format="PNG")
     return buffer.getvalue()
 
 

@@ -8,7 +8,7 @@ from network.images import read_canvas
 from network.modelfile import ModelFileError, input_blur
 from network.preprocess import canvas_to_mnist
 from network.store import StoreError, open_store
-from network.visualise import enlarge, saliency_overlay, scaled_grey, tile
+from network.visualise import enlarge, png, saliency_overlay, scaled_grey, tile
 from ui.charts import probability_chart
 from ui.classroom import class_bar, class_model_choices, correction_place, keep_prompted, next_prompt, show_prompt
 from ui.models import linked_model, load_chosen_model, model_choices
@@ -34,7 +34,7 @@ def clear_canvas():
 
 def picture(place, image, width, caption):
     """An image enlarged with square pixels; PNG, since JPEG would smear them."""
-    place.image(enlarge(image, width), caption=caption, output_format="PNG")
+    place.image(png(enlarge(image, width)), caption=caption)
 
 
 def model_summary(net):
@@ -89,6 +89,16 @@ def show_why(reading, pixels):
             columns = 16 if values.size % 16 == 0 else values.size
             picture(right, scaled_grey(values).reshape(-1, columns), min(560, columns * 24),
                     f"{description}: {values.size} hidden units (bright = active)")
+
+
+def explained(prompted):
+    """Whether to draw what the network sees and why it decided: always in
+    free drawing; in a "Draw this" round only when asked, since a class of 60
+    reads a drawing every few seconds each and the pictures were most of the
+    server's work for a reading (README, "How many students one server holds")."""
+    if prompted is None:
+        return True
+    return st.toggle("Show what the network sees, and why it decided", key="draw-explain")
 
 
 def show_correction(drawing, image_data, reading, model_label):
@@ -206,7 +216,8 @@ with right:
         else:
             keep_prompted(class_code, prompted, drawing, image, reading, model_label)
 
-if drawing is not None and not drawing.empty:
+wanted = explained(prompted)  # the toggle stays, drawing or not, so a round keeps its choice
+if drawing is not None and not drawing.empty and wanted:
     with st.expander("What the network sees, and why it decided") if big else st.container():
         show_what_it_sees(drawing)
         show_why(reading, drawing.pixels)

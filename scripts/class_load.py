@@ -233,19 +233,25 @@ async def warm_up(browser, url, code):
     await context.close()
 
 
-async def trainer(browser, url, stop):
+async def trainer(browser, url, stop, times):
+    """A student training the Fast demo at the page's own pace (Watch) again
+    and again; `times` gets each run's seconds from Start to Finished."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     await page.goto(f"{url}/train", timeout=600_000, wait_until="domcontentloaded")
     await page.locator(".st-key-train-preset").get_by_text("Fast demo", exact=True).click(timeout=600_000)
+    progress = page.locator(".st-key-train-progress")
     runs = 0
     while not stop.is_set():
         await page.locator(".st-key-train-start button").click()
+        start = time.monotonic()
         try:
-            await page.locator(".st-key-train-progress").filter(has_text="Finished").wait_for(timeout=300_000)
-            runs += 1
+            # This run's own "Finished" (the caption names it), not the last run's.
+            await progress.filter(has_text=f"Run {runs + 1} ·").filter(has_text="Finished").wait_for(timeout=300_000)
         except Exception:
             break
+        runs += 1
+        times.append(time.monotonic() - start)
     await context.close()
     return runs
 
@@ -289,7 +295,8 @@ async def measure(args, url, code, server, peak, sample, sampling):
             before = rss_mb(server.pid)
             threading.Thread(target=sample, daemon=True).start()
         stop = asyncio.Event()
-        trainers = [asyncio.create_task(trainer(browsers[i % len(browsers)], url, stop))
+        run_times = []
+        trainers = [asyncio.create_task(trainer(browsers[i % len(browsers)], url, stop, run_times))
                     for i in range(args.trainers)]
         started = time.monotonic()
         async def one(i):
@@ -312,6 +319,9 @@ async def measure(args, url, code, server, peak, sample, sampling):
     stored = open_store().count_drawings(code) - 1
     print(f"{args.students} students drawing, {args.trainers} training (Fast demo, {sum(runs)} runs done); "
           f"{stored} drawings stored in the class in {seconds:.0f} s")
+    if run_times:
+        print(f"Fast demo runs, Start to Finished: median {statistics.median(run_times):.1f} s, "
+              f"max {max(run_times):.1f} s")
     if room.failed:
         print(f"{len(room.failed)} students failed: {room.failed[:3]}")
     if room.readings:

@@ -111,6 +111,20 @@ def test_more_strokes_redraw_the_same_kept_drawing(a_class):
     assert asked_digit(at) == digit   # the same prompt until Clear
 
 
+def test_a_round_reads_without_the_explanation_pictures_until_asked(a_class):
+    code, _ = a_class
+    at = draw_page(code)
+    draw(at, 7)
+    assert "I read a **7**" in texts(at)
+    assert not image_captions(at)   # a class's readings stay cheap for the server
+    at.toggle(key="draw-explain").set_value(True).run()
+    captions = image_captions(at)
+    assert "centred (28x28)" in captions and any(c.startswith("Saliency for 7") for c in captions)
+    at.button(key="clear-canvas").click().run()
+    draw(at, 1)
+    assert any(c.startswith("Saliency for 1") for c in image_captions(at))   # the choice lasts the round
+
+
 def test_a_code_typed_in_the_box_joins_and_a_wrong_one_says_so(a_class):
     code, _ = a_class
     at = draw_page()

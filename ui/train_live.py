@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from network.visualise import diverging, enlarge, tile
+from network.visualise import diverging, enlarge, png, tile
 from network.worker import ABANDONED, DIVERGED, EVALUATING, FAILED, MAX_RUNNING, RUNNING, STOPPED, WAITING
 from ui.cards import RIGHT, WRONG, cards
 from ui.charts import X_AXES, accuracy_spec, curves_frame, large_labels, learning_rate_spec, loss_spec, run_colour
@@ -125,7 +125,7 @@ def show_dev_grid(grid, view):
     right = view.grid_predictions == grid.labels
     picture = cards(grid.images, [str(p) for p in view.grid_predictions],
                     [RIGHT if ok else WRONG for ok in right], columns=6)
-    st.image(picture, output_format="PNG", caption=f"Dev digits as the network reads them at step {view.step}: "
+    st.image(png(picture), caption=f"Dev digits as the network reads them at step {view.step}: "
              f"{right.sum()} of {len(right)} right (green), wrong ones in red.")
 
 
@@ -136,7 +136,7 @@ def show_first_layer(view):
     side = weights.shape[1]
     what = ("hidden unit looks for anywhere in the image (28x28 weights)" if side == 28
             else f"convolution filter looks for ({side}x{side} weights)")
-    st.image(enlarge(picture, min(480, columns * 60)), output_format="PNG",
+    st.image(png(enlarge(picture, min(480, columns * 60))),
              caption=f"First layer: the pattern each {what}. Red: ink here raises the unit, blue: lowers it.")
 
 
@@ -147,7 +147,7 @@ def show_drawing(view):
     probabilities = view.drawing_probabilities
     digit = int(probabilities.argmax())
     ink_on_white = 255 - (np.clip(view.drawing, 0, 1) * 255).astype(np.uint8)
-    st.image(enlarge(ink_on_white, 112), output_format="PNG",
+    st.image(png(enlarge(ink_on_white, 112)),
              caption=f"Your drawing: read as {digit} ({probabilities[digit]:.0%} sure)")
     chart = pd.DataFrame({"probability": probabilities}, index=[str(d) for d in range(10)])
     st.bar_chart(chart, height=150, x_label="digit", y_label="probability")
