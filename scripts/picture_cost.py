@@ -75,7 +75,8 @@ def main():
         return buffer.getvalue()
 
     (slow, slow_bytes), (fast, fast_bytes) = milliseconds(optimized, canvas), milliseconds(encode_canvas, canvas)
-    print(f"{'stored canvas (optimize=True / now)':36} {slow:8.1f} ms {slow_bytes:8,} B {fast:7.1f} ms {fast_bytes:8,} B")
+    name = "stored canvas (optimize=True / now)"
+    print(f"{name:36} {slow:8.1f} ms {slow_bytes:8,} B {fast:7.1f} ms {fast_bytes:8,} B")
 
 
 if __name__ == "__main__":
