@@ -43,6 +43,14 @@ class FinetuneRecipe:
     held_out_share: float = 0.3   # of the drawings, whole writers, to judge on
     seed: int = 0
 
+    def images_processed(self, drawings: int, mnist_test: int) -> int:
+        """Images pushed through forward and backward, for the app's training
+        budget (budgets.check_run_budget): the training batches, and the
+        measurements (forward only, a third of the cost) before, during and
+        after, with at most `drawings` held out."""
+        measured = 2 * (drawings + mnist_test) + self.steps // self.eval_every * (self.dev_size + drawings)
+        return self.steps * self.batch_size + measured // 3
+
     def train_config(self) -> TrainConfig:
         """The engine's recipe for the training steps (the network is already built)."""
         return dataclasses.replace(

@@ -3,13 +3,16 @@
 The page starts it and reads `snapshot()` on every refresh: the curves so
 far, and at the end the report.  It waits its turn in the same queue as
 training runs (worker.RUN_QUEUE), so fine-tuning never adds to the number
-of runs computing at once.
+of runs computing at once, and a visitor's fine-tuning and training runs
+take one place between them.  It is held to the app's training budget
+like any run (budgets.py), checked before its thread starts.
 """
 
 import logging
 import threading
 from dataclasses import dataclass, field
 
+from .budgets import check_run_budget
 from .digits import MNIST
 from .drawing_sets import DrawingSet
 from .errors import UserError
@@ -31,8 +34,12 @@ class FinetuneSnapshot:
 
 class FinetuneWorker:
     def __init__(self, net: Network, drawings: DrawingSet, mnist: MNIST, recipe: FinetuneRecipe | None = None,
-                 queue=RUN_QUEUE):
+                 queue=RUN_QUEUE, owner=None):
+        """owner: who started it (one running run per owner, training runs
+        included).  Raises BudgetError for a run the app's limits do not allow."""
         self.net, self.drawings, self.mnist, self.recipe, self.queue = net, drawings, mnist, recipe, queue
+        self.owner = owner
+        check_run_budget(net.layers, (recipe or FinetuneRecipe()).images_processed(len(drawings), len(mnist.test)))
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._snapshot = FinetuneSnapshot("waiting")
@@ -59,7 +66,7 @@ class FinetuneWorker:
                 setattr(self._snapshot, name, value)
 
     def _run(self):
-        if not self.queue.enter(self, self._stop.is_set):
+        if not self.queue.enter(self, self._stop.is_set, self.owner):
             self._set(state="stopped")
             return
         try:

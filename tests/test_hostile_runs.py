@@ -1,18 +1,28 @@
 """Training a hostile visitor cannot abuse (issue 14, D3 D4): budgets at
 Start, networks allocated only when a run computes, one running run per
-visitor, a queue that lets the others pass, a bounded final evaluation."""
+visitor (fine-tuning included), a queue that lets the others pass, a
+bounded final evaluation."""
 
 import dataclasses
+import threading
 import tracemalloc
 
 import pytest
 
+import network.finetune_worker as finetune_module
 from network.budgets import BudgetError
+from network.digits import make_mnist
+from network.finetune import FinetuneRecipe
+from network.finetune_worker import FinetuneWorker
+from network.model import Network, architecture
 from network.worker import RUNNING, STOPPED, WAITING, RunQueue
+from tests.test_finetune import drawing_set
 from tests.test_train_page import choose_tiny_custom_run, messages, open_page
 from tests.test_worker import ENDLESS, QUICK, new_worker, steps_done, wait_for
+from tests.toys import toy_images
 
 MB = 1024 * 1024
+TINY_FINETUNE = FinetuneRecipe(steps=6, batch_size=32, dev_size=50, eval_every=3)
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +105,70 @@ def test_d3_the_train_page_says_why_a_recipe_is_too_big_and_blocks_start(data_di
     at.number_input(key="train-length").set_value(100_000).run()
     assert any("minutes; this server allows 10" in m for m in messages(at)), messages(at)
     assert at.button(key="train-start").disabled
+
+
+def finetune_worker(queue, owner, recipe=None):
+    images, labels = toy_images(800, seed=1)
+    mnist = make_mnist(images[:600], labels[:600], images[600:], labels[600:], "toy MNIST")
+    return FinetuneWorker(Network(architecture(hidden=(16,))), drawing_set(), mnist, recipe or TINY_FINETUNE,
+                          queue=queue, owner=owner)
+
+
+def test_a_visitors_fine_tuning_waits_for_their_training_run_and_others_pass_it(monkeypatch):
+    monkeypatch.setenv("NETWORK_MAX_RUN_SECONDS", "0")
+    queue = RunQueue(2)
+    training = new_worker(ENDLESS, queue, owner="mallory").start()
+    wait_for(lambda: steps_done(training) > 0)
+    tuning = finetune_worker(queue, owner="mallory").start()   # her other tab, same browser
+    wait_for(lambda: queue.position(tuning) == 1)
+    student = new_worker(ENDLESS, queue, owner="alice").start()
+    try:
+        wait_for(lambda: steps_done(student) > 2)
+        assert tuning.snapshot().state == "waiting"
+        training.stop()
+        tuning.join(10)
+        assert tuning.snapshot().state == "finished", tuning.snapshot().message
+    finally:
+        for worker in (training, tuning, student):
+            worker.stop()
+
+
+def test_a_visitors_training_run_waits_for_their_fine_tuning(monkeypatch):
+    monkeypatch.setenv("NETWORK_MAX_RUN_SECONDS", "0")
+    computing, release = threading.Event(), threading.Event()
+
+    class HeldFinetuning:  # holds its place in the queue until released
+        def __init__(self, *args):
+            self.after = None
+
+        def steps(self):
+            computing.set()
+            release.wait(10)
+            return iter(())
+
+        def measure(self):
+            return None
+
+    monkeypatch.setattr(finetune_module, "Finetuning", HeldFinetuning)
+    queue = RunQueue(2)
+    finetune_worker(queue, owner="mallory").start()
+    assert computing.wait(10)
+    training = new_worker(ENDLESS, queue, owner="mallory").start()
+    try:
+        wait_for(lambda: queue.position(training) == 1)
+        assert training.snapshot().state == WAITING and steps_done(training) == 0
+        release.set()
+        wait_for(lambda: steps_done(training) > 0)
+    finally:
+        release.set()
+        training.stop()
+
+
+def test_fine_tuning_is_held_to_the_training_budget(monkeypatch):
+    queue = RunQueue(2)
+    with pytest.raises(BudgetError, match="minutes; this server allows 10"):
+        finetune_worker(queue, owner="mallory", recipe=dataclasses.replace(TINY_FINETUNE, steps=10**10))
+    monkeypatch.setenv("NETWORK_MAX_PARAMS", "1000")
+    with pytest.raises(BudgetError, match="parameters; this server allows at most 1,000"):
+        finetune_worker(queue, owner="mallory")
+    assert not queue._line and not queue._running  # nothing started

@@ -13,14 +13,15 @@ from network.modelfile import load_model, model_path, save_model, validate_model
 from network.store import open_store
 from network.visualise import enlarge
 from ui.models import model_choices
-from ui.train_runs import shared_mnist
+from ui.train_runs import shared_mnist, visitor
 
 DRAWINGS = "People's drawings"
 WORKER = "train_finetune"       # session state: (FinetuneWorker, model label, drawings source)
 SOURCES = {"mine": "Corrections (\"Was I wrong?\" outside classes)", "class": "A class's drawings",
            "all": "Every drawing kept"}
-STATE_WORDS = {"waiting": "Waiting for a free core", "measuring": "Measuring the model before",
-               "training": "Learning", "finished": "Finished", "stopped": "Stopped", "failed": "Failed"}
+STATE_WORDS = {"waiting": "Waiting for a free core (a visitor runs one thing at a time)",
+               "measuring": "Measuring the model before", "training": "Learning", "finished": "Finished",
+               "stopped": "Stopped", "failed": "Failed"}
 MAX_SHOWN = 24                  # drawings now read right, shown
 
 
@@ -63,7 +64,7 @@ def start(path, label, drawings, source):
         previous[0].stop()
     try:
         net = load_model(path)   # a fresh copy: the file and the Draw page's model stay as they are
-        worker = FinetuneWorker(net, drawings, shared_mnist()).start()
+        worker = FinetuneWorker(net, drawings, shared_mnist(), owner=visitor()).start()
     except UserError as error:
         st.error(f"Cannot start: {error}")
         return
