@@ -13,6 +13,12 @@ shows about the network (its reading of a few dev digits and of the user's
 drawing, a copy of the first layer's weights), and `finished_network()`
 refuses to hand the network out before the run is over.
 
+What a finished run keeps is bounded, since a session keeps several: its
+weights (not the network that trained them: gradients, twins and a CNN's
+training buffers held 40 MB for 0.4 MB of weights), and a history of at
+most MAX_HISTORY steps (a long run's is thinned evenly: a 10-minute run of
+a tiny network takes a million steps).
+
 Besides its last step, three things end a run: stop(); a diverging loss; and
 the heartbeat: a run whose page has not polled it for `heartbeat_timeout`
 seconds was abandoned (its tab closed) and stops itself.  A module-level
@@ -68,6 +74,7 @@ GRID_SIZE = 24            # dev digits whose readings the page shows
 MAX_FIRST_LAYER = 64      # first-layer units or filters copied for the page
 N_WRONG = 24              # most confidently wrong held-out digits to report
 MAX_EVALUATED = 10_000    # training images a run's final training accuracy is measured on
+MAX_HISTORY = 2_000       # steps a run's history keeps (its curves); longer ones are thinned
 
 WAITING, RUNNING, PAUSED, EVALUATING = "waiting", "running", "paused", "evaluating"
 FINISHED, STOPPED, DIVERGED, ABANDONED, FAILED = "finished", "stopped", "diverged", "abandoned", "failed"
@@ -89,6 +96,11 @@ def divergence_advice(config) -> str:
     if config.l2 == 0 and config.optimizer != "adam" and config.lr >= 1:
         ideas.append("some L2")
     return "Try " + (", ".join(ideas[:-1]) + " or " + ideas[-1] if len(ideas) > 1 else ideas[0]) + "."
+
+
+def thinned(history):
+    """Every other step of a history (the latest always kept): the curves keep their shape in half the points."""
+    return history[-1::-2][::-1]
 
 
 class RunQueue:
@@ -185,7 +197,7 @@ class Snapshot:
     message: str              # why the run ended, or what went wrong
     queue_position: int       # 1 = next in line; 0 when not waiting
     pace: float               # the least seconds per step while watched (0: full speed)
-    history: tuple            # the Progress of every step so far
+    history: tuple            # the Progress of the steps so far (of every step, up to MAX_HISTORY)
     grid: Digits | None       # dev digits whose readings `view` holds
     view: View | None
     outcome: Outcome | None
@@ -219,7 +231,8 @@ class TrainingWorker:
         config.check()
         # Every size and the run's cost checked now; the weights come when the run leaves the line.
         check_recipe_budget(config, training_size(config, len(labelled)))
-        self._net = None  # run by the worker thread only, until the run is done
+        self._net = None      # run by the worker thread only, until the run is done
+        self._weights = None  # the network's flat weight vector, once the run is done (see finished_network)
         self._owner = owner
         self.heartbeat_timeout = heartbeat_timeout
         self.view_interval = view_interval
@@ -297,11 +310,22 @@ class TrainingWorker:
         with self._lock:
             return self._state in ENDED
 
-    def finished_network(self) -> Network:
-        """The trained network, once nothing else runs it."""
+    def finished_network(self) -> Network | None:
+        """The trained network, once nothing else runs it (built afresh over
+        the run's weights); None if it never started or was let go."""
         if not self.done:
             raise RuntimeError("the network is still training")
-        return self._net
+        return None if self._weights is None else Network(self.config.architecture(), params=self._weights)
+
+    @property
+    def weights_kept(self) -> int:
+        """How many weights this finished run keeps (0 while it runs, or once let go)."""
+        return 0 if self._weights is None or not self.done else self._weights.size
+
+    def let_network_go(self) -> None:
+        """Forget the weights of a finished run (its results stay): the session keeps too many."""
+        if self.done:
+            self._weights = None
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -324,6 +348,8 @@ class TrainingWorker:
             state, message = FAILED, "Training failed: something went wrong (logged on the server)."
         finally:
             self._queue.leave(self)
+        if self._net is not None:  # keep the weights only (see the module's docstring)
+            self._weights, self._net = self._net.params, None
         self._publish_ending(state, state, message)
 
     def _run_to_end(self):
@@ -345,10 +371,6 @@ class TrainingWorker:
             outcome = self._evaluate(data, state)
             if outcome is None:  # abandoned while being evaluated
                 return self._ending()
-            # The layers keep their last forward pass: a 2,000-image batch
-            # (~8 MB) after the evaluation.  Read one image so that a session's
-            # finished runs stay small.
-            self._net.predict_proba(self._grid.images[:1])
             with self._lock:
                 self._outcome = outcome
         return state, message
@@ -364,10 +386,12 @@ class TrainingWorker:
             try:
                 progress = next(steps)
             except TrainingDiverged as error:
-                self._publish_view(len(self._history))
+                self._publish_view(self._history[-1].step if self._history else 0)
                 return DIVERGED, f"{error} {divergence_advice(self.config)}"
             with self._lock:
                 self._history.append(progress)
+                if len(self._history) > MAX_HISTORY:
+                    self._history = thinned(self._history)
                 stepping_done = self._paused and self._steps_left == 0
             if progress.done or stepping_done or time.monotonic() >= next_view:
                 self._publish_view(progress.step)
@@ -421,7 +445,7 @@ class TrainingWorker:
         """(state, message) if the run should end now, else None."""
         with self._lock:
             if self._stop_requested:
-                return STOPPED, f"Stopped after {len(self._history)} steps."
+                return STOPPED, f"Stopped after {self._history[-1].step if self._history else 0} steps."
             if time.monotonic() - self._last_poll > self.heartbeat_timeout:
                 return ABANDONED, (f"Stopped by itself: its page had not looked at it for "
                                    f"{self.heartbeat_timeout:.0f} s (closed?).")

@@ -4,12 +4,15 @@ visitor (fine-tuning included), a queue that lets the others pass, a
 bounded final evaluation."""
 
 import dataclasses
+import gc
 import threading
 import tracemalloc
 
+import numpy as np
 import pytest
 
 import network.finetune_worker as finetune_module
+import network.worker as worker_module
 from network.budgets import BudgetError
 from network.digits import make_mnist
 from network.finetune import FinetuneRecipe
@@ -18,8 +21,9 @@ from network.model import Network, architecture
 from network.worker import RUNNING, STOPPED, WAITING, RunQueue
 from tests.test_finetune import drawing_set
 from tests.test_train_page import choose_tiny_custom_run, messages, open_page
-from tests.test_worker import ENDLESS, QUICK, new_worker, steps_done, wait_for
+from tests.test_worker import ENDLESS, QUICK, TEST, new_worker, steps_done, wait_for
 from tests.toys import toy_images
+from ui.train_runs import Run, keep_networks
 
 MB = 1024 * 1024
 TINY_FINETUNE = FinetuneRecipe(steps=6, batch_size=32, dev_size=50, eval_every=3)
@@ -172,3 +176,64 @@ def test_fine_tuning_is_held_to_the_training_budget(monkeypatch):
     with pytest.raises(BudgetError, match="parameters; this server allows at most 1,000"):
         finetune_worker(queue, owner="mallory")
     assert not queue._line and not queue._running  # nothing started
+
+
+def held_after(make_runs):
+    """Memory Python still holds (tracemalloc) once `make_runs()` has returned and its runs ended."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        kept = make_runs()
+        gc.collect()
+        return kept, tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+
+
+def finished(config, **kwargs):
+    worker = new_worker(config, **kwargs).start()
+    worker.join(60)
+    assert worker.done
+    return worker
+
+
+def test_a_finished_run_keeps_its_weights_not_the_network_that_trained_them():
+    cnn = dataclasses.replace(QUICK, conv=((16, 5), (32, 3)), hidden=(128,), batch_size=128, epochs=1)
+    worker, held = held_after(lambda: finished(cnn))
+    weights = worker.finished_network().params.nbytes   # the shipped CNN's shape: 0.4 MB
+    assert held < weights + 2 * MB   # was 42 MB: gradients, the twin, the conv layers' training buffers
+    same = worker.finished_network().predict_proba(TEST.images)   # the very network that was judged
+    np.testing.assert_array_equal(same, worker.snapshot().outcome.probabilities)
+
+
+def test_six_finished_runs_of_a_session_keep_their_results_and_at_most_5m_weights():
+    wide = dataclasses.replace(QUICK, hidden=(2048,), epochs=1)   # 1.6 M weights, 6.5 MB each
+    runs = []
+
+    def six_runs():
+        for number in range(1, 7):
+            runs.append(Run(number, f"Run {number}", wide, finished(wide)))
+            keep_networks(runs)
+        return runs
+
+    _, held = held_after(six_runs)
+    kept = [run.worker.weights_kept for run in runs]
+    assert kept == [0, 0, 0, 1_628_170, 1_628_170, 1_628_170]   # the newest, up to 5 M in all
+    assert held < 5_000_000 * 4 + 6 * MB    # six whole networks held 133 MB
+    assert all(run.worker.snapshot().outcome.result["test_accuracy"] > 0.5 for run in runs)
+    assert runs[0].worker.finished_network() is None and runs[-1].worker.finished_network() is not None
+
+
+def test_a_long_runs_history_is_thinned_to_a_bounded_number_of_steps(monkeypatch):
+    monkeypatch.setattr(worker_module, "MAX_HISTORY", 50)
+    monkeypatch.setenv("NETWORK_MAX_RUN_SECONDS", "0")
+    worker = new_worker(dataclasses.replace(ENDLESS, batch_size=1)).start()
+    try:
+        wait_for(lambda: worker.snapshot().latest is not None and worker.snapshot().latest.step > 500)
+        history = worker.snapshot().history
+        assert len(history) <= 50
+        steps = [p.step for p in history]
+        assert steps == sorted(steps) and steps[0] < 50 and steps[-1] > 500   # the whole run, evenly
+    finally:
+        worker.stop()

@@ -9,7 +9,7 @@ from network.worker import FINISHED
 from ui.cards import RIGHT, WRONG, cards
 from ui.charts import CELL, chosen_cell, confusion_chart, large_labels, per_class_chart
 from ui.presenter import presenting
-from ui.train_runs import STATE_WORDS, session_runs
+from ui.train_runs import STATE_WORDS, keep_networks, session_runs
 from ui.train_saving import save_section
 from ui.words import a_digit
 
@@ -23,8 +23,9 @@ def comparison_table(runs):
     for run in runs:
         snap = run.worker.snapshot()
         result = snap.outcome.result if snap.outcome else {}
+        latest = snap.latest
         rows.append({"run": run.label, "state": STATE_WORDS[snap.ended_as or snap.state],
-                     "steps": len(snap.history), "seconds": round(snap.latest.seconds, 1) if snap.latest else 0,
+                     "steps": latest.step if latest else 0, "seconds": round(latest.seconds, 1) if latest else 0,
                      "train": percent(result.get("train_accuracy")), "dev": percent(result.get("dev_accuracy")),
                      "test": percent(result.get("test_accuracy"))})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -99,6 +100,7 @@ def show_outcome(snap, number):
 
 
 def results_section():
+    keep_networks(session_runs())
     ended = [run for run in session_runs() if run.worker.done]
     if not ended:
         return

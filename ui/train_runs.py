@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from network.budgets import DEFAULT_MAX_PARAMS
 from network.errors import UserError
 from network.training import TrainConfig, total_steps
 from network.worker import ABANDONED, DIVERGED, FAILED, FINISHED, PAUSED, RUNNING, STOPPED, WAITING, TrainingWorker
@@ -25,7 +26,8 @@ SLOW_MOTION_STEP = 0.25  # seconds per step in slow motion
 SPEED = "train-speed"   # the speed control's key
 CONFIRM_START = "train_confirm_start"  # session state: Start was pressed while a run was paused
 STOP_WAIT = 1.0         # seconds Stop waits for the step in progress, to show the run stopped at once
-MAX_RUNS_KEPT = 6       # runs of a session kept for comparison (each holds its network)
+MAX_RUNS_KEPT = 6       # runs of a session kept for comparison
+MAX_WEIGHTS_KEPT = DEFAULT_MAX_PARAMS  # weights a session's finished runs keep, newest first (20 MB)
 RUNS = "train_runs"     # session state: this session's runs
 VISITOR = "train_visitor"  # session state: this session's id, where the browser sends no cookie
 XSRF_COOKIE = "_streamlit_xsrf"
@@ -49,6 +51,20 @@ class Run:
 
 def session_runs():
     return st.session_state.setdefault(RUNS, [])
+
+
+def keep_networks(runs):
+    """A session's finished runs keep their curves and results, and their
+    networks (to save) newest first while together they hold at most
+    MAX_WEIGHTS_KEPT weights: six classroom runs keep all six, six of the
+    biggest runs allowed keep the latest only."""
+    kept = 0
+    for run in reversed(runs):
+        weights = run.worker.weights_kept
+        if kept and kept + weights > MAX_WEIGHTS_KEPT:
+            run.worker.let_network_go()
+        else:
+            kept += weights
 
 
 def current_run():
@@ -96,6 +112,7 @@ def start_run(preset, config, data):
     runs.append(run)
     worker.start()
     del runs[:-MAX_RUNS_KEPT]
+    keep_networks(runs)
     st.rerun()
 
 
