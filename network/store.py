@@ -169,6 +169,12 @@ class Store:
                 cursor.execute("DELETE FROM classes WHERE code = ?", (code,))
         return codes
 
+    def nicknames(self, code):
+        """{student id: nickname} of a class's students who chose one."""
+        with self.db.transaction() as cursor:
+            return dict(cursor.all("SELECT student, nickname FROM students WHERE class_code = ? AND nickname != ''",
+                                   (code,)))
+
     def counts(self, code):
         """(students, drawings) in a class."""
         with self.db.transaction() as cursor:

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from network.store import open_store
 from tests.apptest import image_captions
 from tests.drawn import STROKES, canvas_state, draw_digit
+from ui.words import as_plain_text
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
@@ -98,6 +99,31 @@ def test_a_student_joins_by_link_draws_the_prompted_digits_and_the_teacher_sees_
     assert len({d.student for d in stored}) == 1
     teacher = class_page(token)
     assert "3 drawings · 1 students" in texts(teacher)
+
+
+@pytest.mark.parametrize("typed", ["<b>Ada</b> **[x](javascript:alert(1))**" + "x" * 10_000,
+                                   "<img src=x onerror=alert(1)>"])
+def test_a_nickname_is_trimmed_kept_and_shown_on_the_projector_as_plain_text(a_class, typed):
+    code, token = a_class
+    at = draw_page(code)
+    at.session_state["class-nickname"] = typed   # a tampered page sends what it likes, max_chars or not
+    at.run()
+    assert not at.exception and not at.warning, at.warning
+    draw(at, 1)
+    (kept,) = open_store().nicknames(code).values()
+    assert kept == typed[:24]
+    teacher = class_page(token)
+    (shown,) = {c for c in image_captions(teacher) if c.startswith(("✓", "✗"))}   # gallery, maybe "fooled"
+    assert shown.endswith(" · " + as_plain_text(kept))   # every mark escaped: Markdown shows it as typed
+    assert "<b>" not in texts(teacher) and "<img" not in texts(teacher)
+
+
+def test_without_a_nickname_the_projector_shows_none(a_class):
+    code, token = a_class
+    draw(draw_page(code), 1)
+    assert open_store().nicknames(code) == {}
+    (shown,) = {c for c in image_captions(class_page(token)) if c.startswith(("✓", "✗"))}
+    assert "·" not in shown
 
 
 def test_more_strokes_redraw_the_same_kept_drawing(a_class):

@@ -103,6 +103,10 @@ def test_a_nickname_is_short_plain_text(store):
     with store.db.transaction() as cursor:
         (nickname,) = cursor.one("SELECT nickname FROM students")
     assert len(nickname) == 24 and "\x00" not in nickname
+    store.join(code, "s2")
+    assert store.nicknames(code) == {"s1": nickname}   # who chose none has none
+    store.join(code, "s1", nickname="Ada")            # changed
+    assert store.nicknames(code) == {"s1": "Ada"}
 
 
 def test_a_drawing_keeps_everything_about_it(store):

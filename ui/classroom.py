@@ -1,7 +1,8 @@
 """The Draw page in a class: join by code or link, the "Draw this" round,
 and drawings (corrections too) kept in the class.
 
-A student is a random id kept in the browser session, never a name.  In a
+A student is a random id kept in the browser session, never a name (a
+nickname at most, if they choose one: trimmed, shown only as text).  In a
 round the page asks for a digit (network/classroom.prompt) and keeps what
 the student draws labelled by that digit: stored at the first reading and
 redrawn with every stroke, so that the class sees it at once and keeps the
@@ -21,13 +22,15 @@ from network.classroom import ROUNDS, class_digits, prompt
 from network.database import DatabaseError
 from network.errors import UserError
 from network.modelfile import SHIPPED
-from network.store import StoreError, normalise_code, open_store
+from network.store import NICKNAME_LENGTH, StoreError, normalise_code, open_store
 
 STUDENT = "student_id"          # this browser session's anonymous id
 CLASS = "class_code"            # the class joined, or absent
 DRAWN = "prompts_drawn"         # how many prompted digits this student has drawn in the class
 KEPT = "prompt_drawing"         # the id of the stored drawing of the current prompt
 TEACHING = "teaching_class"     # the class whose teacher view this session opened
+NICKNAME = "class-nickname"     # the nickname box; its value as the store has it is kept under NICKNAME_KEPT
+NICKNAME_KEPT = "class_nickname_kept"
 ROUND, FREE = "Draw this", "Free drawing"
 CLASS_DATA = "The class's drawings"
 
@@ -62,7 +65,23 @@ def class_bar():
         st.error(str(error))
         _leave()
         return None
+    nickname_box(info.code)
     return info.code
+
+
+def nickname_box(code):
+    """An optional nickname, shown under this student's drawings on the projector."""
+    nickname = st.text_input("Nickname (optional)", key=NICKNAME, max_chars=NICKNAME_LENGTH,
+                             placeholder="e.g. Ada", help="Shown under your drawings on the teacher's screen. "
+                                                          "No need for your real name.")
+    if (code, nickname) == st.session_state.get(NICKNAME_KEPT, (code, "")):
+        return
+    try:
+        open_store().join(code, student_id(), nickname)   # trims it; the class stays joined either way
+    except (StoreError, DatabaseError) as error:
+        st.warning(f"Your nickname was not kept: {error}")
+        return
+    st.session_state[NICKNAME_KEPT] = (code, nickname)
 
 
 def _leave():

@@ -23,6 +23,7 @@ from network.store import StoreError, open_store
 from network.visualise import enlarge
 from ui.classroom import TEACHING
 from ui.train_runs import PRESET_NAMES
+from ui.words import as_plain_text
 
 REFRESH = 3           # seconds between refreshes of the live view
 GALLERY = 18          # latest drawings shown
@@ -103,6 +104,7 @@ def live_view(code, token):
     try:
         drawings = fresh_drawings(code)
         students, _ = open_store().counts(code)
+        names = open_store().nicknames(code)
     except (StoreError, DatabaseError) as error:
         st.error(f"The class cannot be read just now: {error}")
         return
@@ -115,13 +117,13 @@ def live_view(code, token):
     gallery_column, stats_column = st.columns([5, 4], gap="large")
     with gallery_column:
         st.subheader("Latest drawings, as the network saw them")
-        show_drawings(drawings[::-1][:GALLERY], token, "gallery", columns=6)
+        show_drawings(drawings[::-1][:GALLERY], token, "gallery", 6, names)
     with stats_column:
         show_accuracy(report)
-        show_confusion(report, drawings, token)
+        show_confusion(report, drawings, token, names)
     if report.fooled:
         st.subheader("Who fooled the network: its most confident mistakes")
-        show_drawings(report.fooled, token, "fooled", columns=12)
+        show_drawings(report.fooled, token, "fooled", 12, names)
 
 
 def fresh_drawings(code):
@@ -150,21 +152,25 @@ def picture(drawing, size=84, frame=5):
     return np.asarray(image)
 
 
-def caption(drawing):
+def caption(drawing, names):
+    """What was drawn and read, and by whom if the student chose a nickname
+    (plain text: a caption is Markdown, and nothing a student types is rendered)."""
     mark = "✓" if drawing.right else "✗"
     confidence = "" if drawing.confidence is None else f" {drawing.confidence:.0%}"
-    return f"{mark} drew {drawing.label}, read {drawing.predicted}{confidence}"
+    name = names.get(drawing.student)
+    by = f" · {as_plain_text(name)}" if name else ""
+    return f"{mark} drew {drawing.label}, read {drawing.predicted}{confidence}{by}"
 
 
-def show_drawings(drawings, token, where, columns):
-    """Drawings in a grid, each with a button that removes it for good."""
+def show_drawings(drawings, token, where, columns, names):
+    """Drawings in a grid, each with a button that removes it for good; `names`: {student: nickname}."""
     if not drawings:
         st.caption("No drawings yet: they appear here as the class draws.")
         return
     for start in range(0, len(drawings), columns):
         for column, drawing in zip(st.columns(columns), drawings[start:start + columns]):
             with column:
-                st.image(picture(drawing), caption=caption(drawing), output_format="PNG")
+                st.image(picture(drawing), caption=caption(drawing, names), output_format="PNG")
                 st.button(":material/delete:", key=f"remove-{where}-{drawing.id}", on_click=remove,
                           args=(token, drawing.id),
                           help="Remove this drawing from the gallery and from the class's data, for good")
@@ -187,7 +193,7 @@ def show_accuracy(report):
                                                                             format="percent")})
 
 
-def show_confusion(report, drawings, token):
+def show_confusion(report, drawings, token, names):
     st.subheader("What it read, for each digit drawn")
     st.caption("Rows: the digit drawn; columns: what the network read. Click a cell to see its drawings.")
     digits = [str(d) for d in range(10)]
@@ -202,7 +208,7 @@ def show_confusion(report, drawings, token):
         by_id = {d.id: d for d in drawings}
         behind = [by_id[i] for i in report.cells.get((label, reading), []) if i in by_id]
         st.markdown(f"**Drew {label}, read {reading}**: {len(behind)} drawings")
-        show_drawings(behind[:24], token, "cell", columns=6)
+        show_drawings(behind[:24], token, "cell", 6, names)
 
 
 def _shade(frame):
