@@ -95,7 +95,7 @@ class Database:
             except Exception:
                 healthy = False
             if _is_database_error(error):
-                raise DatabaseError(f"the database refused: {_first_line(error)}") from error
+                raise DatabaseError(_refusal(error)) from error
             raise
         finally:
             if healthy and not getattr(conn, "closed", False):
@@ -118,6 +118,21 @@ class Database:
 def _is_database_error(error):
     """sqlite3's and psycopg's own errors (a full or read-only disk, a lost server)."""
     return isinstance(error, sqlite3.Error) or type(error).__module__.startswith("psycopg")
+
+
+# A full or read-only disk, as each database names it: the store keeps nothing
+# new, but what it holds is intact (the write's transaction was rolled back).
+DISK_REFUSALS = {"SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "DiskFull",
+                 "ReadOnlySqlTransaction", "InsufficientResources"}
+
+
+def _refusal(error):
+    """What a person is told when the database refuses a transaction."""
+    name = getattr(error, "sqlite_errorname", None) or type(error).__name__
+    if name in DISK_REFUSALS or name.startswith("SQLITE_IOERR"):
+        return ("the server cannot store anything just now (its disk is full or read-only); "
+                "everything stored before is safe")
+    return f"the database refused: {_first_line(error)}"
 
 
 def _first_line(error):

@@ -1,11 +1,13 @@
 """The Class page and the Draw page's class mode, through Streamlit's AppTest."""
 
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from network.database import Cursor, Database
 from network.store import open_store
 from tests.apptest import image_captions
 from tests.drawn import STROKES, canvas_state, draw_digit
@@ -298,3 +300,60 @@ def test_a_forged_canvas_is_read_as_an_empty_one_and_nothing_is_kept(a_class, pa
     assert not at.exception
     assert "I read a" not in texts(at) and any("Draw a digit in the black square" in i.value for i in at.info)
     assert open_store().count_drawings(code) == 0
+
+
+def refuse_writes(monkeypatch, disk):
+    """From now on the store refuses every write as SQLite does on a
+    read-only disk (its own refusal: query_only) or a full one (the error
+    SQLite raises then, SQLITE_FULL, raised by each write statement); works
+    as root, which a read-only folder would not stop."""
+    connect, execute = Database._connect, Cursor.execute
+
+    def read_only(self):
+        conn = connect(self)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    def full(self, sql, params=()):
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            error = sqlite3.OperationalError("database or disk is full")
+            error.sqlite_errorname = "SQLITE_FULL"
+            raise error
+        return execute(self, sql, params)
+
+    if disk == "full":
+        monkeypatch.setattr(Cursor, "execute", full)
+    else:
+        monkeypatch.setattr(Database, "_connect", read_only)
+    open_store().db.close()   # the pooled connections: new ones refuse
+    return lambda: (monkeypatch.setattr(Database, "_connect", connect), monkeypatch.setattr(Cursor, "execute", execute))
+
+
+@pytest.mark.parametrize("disk", ["read-only", "full"])
+def test_a_full_or_read_only_disk_refuses_the_drawing_clearly_and_loses_nothing(a_class, monkeypatch, disk):
+    code, token = a_class
+    at = draw_page(code)
+    draw(at, 1)
+    before = open_store().drawings(code)
+    at.button(key="clear-canvas").click().run()
+    disk_back = refuse_writes(monkeypatch, disk)
+    draw(at, 7)
+    assert any("cannot store anything just now (its disk is full or read-only)" in e.value for e in at.error), \
+        [e.value for e in at.error]
+    assert "I read a **7**" in texts(at)   # the page keeps working: the drawing is read all the same
+    at.segmented_control(key="class-mode").set_value("Free drawing").run()
+    at.session_state["correct-digit"] = 1
+    at.run()
+    at.button(key="save-correction").click().run()
+    assert not at.exception, at.exception
+    assert any("Could not save the drawing: the server cannot store" in e.value for e in at.error)
+    after = open_store().drawings(code)
+    assert [(d.id, d.label, d.created) for d in after] == [(d.id, d.label, d.created) for d in before]
+    assert (after[0].pixels == before[0].pixels).all()   # nothing stored is lost or torn
+    assert "1 drawings" in texts(class_page(token))   # and the projector still reads the class
+    disk_back()
+    open_store().db.close()
+    at.segmented_control(key="class-mode").set_value("Draw this").run()
+    draw(at, 1)
+    assert not at.error, [e.value for e in at.error]
+    assert open_store().count_drawings(code) == 2

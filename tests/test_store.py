@@ -340,3 +340,27 @@ def test_the_teacher_limits_the_recipes(store):
     assert store.recipes(code) is None
     with pytest.raises(StoreError):
         store.set_recipes("forged", [])
+
+
+def test_a_read_only_database_refuses_each_write_plainly_and_keeps_what_it_has(store, monkeypatch):
+    code, token = store.open_class()
+    first = store.add_drawing(pixels(1), 1, "prompt", class_code=code, student="s1")
+    connect = Database._connect
+
+    def read_only(db):   # what a read-only disk does to each database (SQLite's own refusal; PostgreSQL's)
+        conn = connect(db)
+        conn.execute("PRAGMA query_only = ON" if db.kind == "sqlite" else "SET default_transaction_read_only = on")
+        if db.kind == "postgresql":
+            conn.commit()
+        return conn
+
+    monkeypatch.setattr(Database, "_connect", read_only)
+    store.db.close()
+    for write in (lambda: store.add_drawing(pixels(2), 2, "prompt", class_code=code, student="s1"),
+                  lambda: store.redraw(first, "s1", pixels(3), 3),
+                  lambda: store.join(code, "s2", nickname="Ada"),
+                  lambda: store.remove_drawing(token, first)):
+        with pytest.raises(DatabaseError, match=r"cannot store anything just now \(its disk is full or read-only\)"):
+            write()
+    (kept,) = store.drawings(code)   # reading still works, and nothing was lost or torn
+    assert kept.id == first and kept.label == 1 and np.allclose(kept.pixels, pixels(1), atol=1 / 255)
