@@ -1,6 +1,7 @@
 """The Draw page on every screen a class uses (Chromium): the canvas whole
 and the answer in view without scrolling, on a phone, a small laptop, a
-720p projector (at 100% and 150% zoom) and a full-HD screen.
+720p projector (at 100% and 150% zoom) and a full-HD screen; and the
+projector view's class confusion matrix whole at 720p.
 
 Browser zoom is emulated as Chromium does it: 150% on a 1280x720 screen is
 a 853x480 CSS-pixel window with 1.5 device pixels per CSS pixel.  The
@@ -11,10 +12,12 @@ after drawing, for a person to look at.
 import os
 import time
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.test_class_browser import draw_with_finger
+from network.store import open_store
+from tests.test_class_browser import draw_with_finger, drawings_shown, open_class_as_teacher
 from tests.test_draw_browser import canvas, draw_with_mouse
 
 pytestmark = pytest.mark.browser
@@ -98,3 +101,37 @@ def test_presenter_mode_shows_a_big_answer(browser, app_url, output_path):
         assert inside(answer.bounding_box(), 1280, 720)
     finally:
         page.close()
+
+
+def fill_class(store, code, per_digit=130):
+    """A big class's drawings: every digit drawn 130 times, most read right (three-digit counts), some confused."""
+    rng = np.random.default_rng(0)
+    for label in range(10):
+        for i in range(per_digit):
+            predicted = label if i < per_digit - 10 else int(rng.integers(10))
+            store.add_drawing(rng.random((28, 28), dtype=np.float32), label, "prompt", predicted=predicted,
+                              confidence=0.9, class_code=code, student=f"student {i}")
+
+
+def test_the_projector_shows_the_whole_confusion_matrix_at_720p_with_the_sidebar_open(browser, app_url,
+                                                                                      app_data_dir, output_path):
+    teacher, code = open_class_as_teacher(browser, app_url)
+    try:
+        fill_class(open_store(app_data_dir), code)
+        drawings_shown(teacher, 1300)
+        sidebar = teacher.locator("[data-testid='stSidebar']").bounding_box()
+        assert sidebar is not None and sidebar["x"] >= 0 and sidebar["width"] > 200, sidebar   # open
+        matrix = teacher.locator(".st-key-class-confusion")
+        matrix.scroll_into_view_if_needed()
+        expect(matrix.locator("canvas").first).to_be_visible(timeout=15_000)
+        teacher.wait_for_timeout(500)   # the grid draws itself once its size is known
+        os.makedirs(output_path, exist_ok=True)
+        teacher.screenshot(path=os.path.join(output_path, "projector-1280x720-matrix.png"))
+        box = matrix.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, box
+        assert box["height"] <= 720, box   # it fits the screen at once
+        scroller = matrix.locator(".dvn-scroller").first
+        sizes = scroller.evaluate("e => [e.scrollWidth, e.clientWidth, e.scrollHeight, e.clientHeight]")
+        assert sizes[0] <= sizes[1] + 1 and sizes[2] <= sizes[3] + 1, f"the matrix scrolls inside: {sizes}"
+    finally:
+        teacher.close()
