@@ -1,0 +1,184 @@
+"""Issue 14, D12: tabs drawing at once, and the drawings that get no reading.
+
+    .venv/bin/python scripts/lost_readings.py --tabs 16 --rounds 4 [--wait-after-clear 0]
+
+Starts the app on a server of its own and opens --tabs Chromium tabs (one
+browser context each, as separate students). Each tab draws a digit,
+waits for the reading, presses Clear and draws the next, --rounds times;
+after Clear it draws as soon as the new canvas shows (plus
+--wait-after-clear seconds), as a quick student does. A drawing with no
+reading within --timeout seconds is *lost*; for each lost one the script
+says where it was lost, from what the tab itself saw:
+
+- sent: whether the browser sent the server a rerun carrying this canvas's
+  drawing (the websocket frames the tab sent, decoded as Streamlit BackMsgs);
+- ink: whether the stroke is still on the canvas (its pixels);
+then draws one more stroke and says whether that brought a reading.
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.async_api import async_playwright
+from streamlit.proto.BackMsg_pb2 import BackMsg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from class_load import CHROMIUM_ARGS, free_port, rss_mb, start_server  # noqa: E402
+
+from tests.drawn import STROKES  # noqa: E402
+
+DIGITS = [1, 7, 0, 4, 3, 2]
+INK_JS = """(key) => {
+    const c = document.querySelector(`.st-key-${key} canvas.lower-canvas`);
+    if (!c) return -1;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++;
+    return n;
+}"""
+
+
+class Tab:
+    """One student's tab, and what it sent the server."""
+
+    def __init__(self, page, number):
+        self.page, self.number = page, number
+        self.sent = []          # (time, {canvas key: has a drawing}) of each rerun request sent
+        page.on("websocket", self.watch)
+
+    def watch(self, ws):
+        ws.on("framesent", self.frame)
+
+    def frame(self, payload):
+        if isinstance(payload, str):
+            return
+        try:
+            message = BackMsg.FromString(payload)
+        except Exception:  # not a BackMsg: nothing to learn
+            return
+        if message.WhichOneof("type") != "rerun_script":
+            return
+        canvases = {}
+        for widget in message.rerun_script.widget_states.widgets:
+            key = widget.id.rsplit("-", 2)
+            if len(key) == 3 and key[1] == "canvas":
+                text = widget.json_value or widget.string_value or ""
+                canvases[f"canvas-{key[2]}"] = "data:image/png" in text
+        self.sent.append((time.monotonic(), canvases))
+
+    def sent_drawing(self, key, since):
+        return any(canvases.get(key) for when, canvases in self.sent if when >= since)
+
+
+async def draw(page, digit, key, settle):
+    canvas = page.locator(f".st-key-{key} canvas.upper-canvas")
+    await canvas.wait_for(timeout=120_000)
+    await canvas.scroll_into_view_if_needed()
+    if settle:
+        await page.wait_for_timeout(settle * 1000)
+    box = await canvas.bounding_box()
+    scale = box["width"] / 280
+    for stroke in STROKES[digit]:
+        await page.mouse.move(box["x"] + stroke[0][0] * scale, box["y"] + stroke[0][1] * scale)
+        await page.mouse.down()
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            for t in (0.25, 0.5, 0.75, 1.0):
+                await page.mouse.move(box["x"] + (x0 + t * (x1 - x0)) * scale,
+                                      box["y"] + (y0 + t * (y1 - y0)) * scale)
+        await page.mouse.up()
+
+
+async def reading(page, timeout, stale=""):
+    """Seconds until the page shows a reading other than `stale` (the last
+    one, which stays on the page until the rerun replaces it), or None."""
+    start = time.monotonic()
+    answer = page.locator(".st-key-prediction")
+    while time.monotonic() - start < timeout:
+        try:
+            text = await answer.first.inner_text(timeout=1000)
+        except Exception:  # not drawn yet
+            text = ""
+        if "I read" in text and text != stale:
+            return time.monotonic() - start
+        await page.wait_for_timeout(100)
+    return None
+
+
+async def student(browser, url, number, args, results):
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    tab = Tab(page, number)
+    try:
+        await page.goto(url, timeout=180_000)
+        for round_ in range(args.rounds):
+            key = f"canvas-{round_}"
+            digit = DIGITS[round_ % len(DIGITS)]
+            stale = ""
+            if round_:
+                stale = await page.locator(".st-key-prediction").first.inner_text()
+                await page.locator(".st-key-clear-canvas button").click()
+            since = time.monotonic()
+            await draw(page, digit, key, 1.0 if round_ == 0 else args.wait_after_clear)
+            seconds = await reading(page, args.timeout, stale)
+            row = {"tab": number, "round": round_, "seconds": seconds}
+            if seconds is None:
+                row["sent"] = tab.sent_drawing(key, since)
+                row["ink"] = await page.evaluate(INK_JS, key)
+                await draw(page, digit, key, 0)
+                row["one_more_stroke"] = await reading(page, args.timeout, stale)
+            results.append(row)
+            print(json.dumps(row), flush=True)
+    except Exception as error:  # a tab that never loads is counted, not fatal
+        results.append({"tab": number, "error": str(error).splitlines()[0]})
+        print(json.dumps(results[-1]), flush=True)
+    finally:
+        await context.close()
+
+
+async def main(args):
+    folder = Path(tempfile.mkdtemp(prefix="lost-readings-"))
+    if (ROOT / "data" / "mnist.npz").exists():
+        (folder / "mnist.npz").symlink_to(ROOT / "data" / "mnist.npz")
+    server, url = start_server(folder, free_port())
+    results = []
+    try:
+        before = rss_mb(server.pid)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            await asyncio.gather(*(student(browser, url, n, args, results) for n in range(args.tabs)))
+            await browser.close()
+        after = rss_mb(server.pid)
+    finally:
+        server.terminate()
+    drawings = [r for r in results if "round" in r]
+    lost = [r for r in drawings if r["seconds"] is None]
+    read = [r["seconds"] for r in drawings if r["seconds"] is not None]
+    print(f"{args.tabs} tabs, {len(drawings)} drawings, {len(lost)} with no reading within {args.timeout:.0f} s "
+          f"({len(lost) / max(1, len(drawings)):.0%}); tabs that failed: {sum('error' in r for r in results)}")
+    if read:
+        print(f"readings: median {statistics.median(read):.2f} s, max {max(read):.2f} s")
+    for where in ("round 0", "after Clear"):
+        part = [r for r in drawings if (r["round"] == 0) == (where == "round 0")]
+        print(f"  {where}: {sum(r['seconds'] is None for r in part)} lost of {len(part)}")
+    if lost:
+        print(f"  lost ones: the browser sent the drawing in {sum(r['sent'] for r in lost)}, "
+              f"ink left on the canvas in {sum(r['ink'] > 0 for r in lost)}, "
+              f"one more stroke brought a reading in {sum(r['one_more_stroke'] is not None for r in lost)}")
+    print(f"server memory {before:.0f} MB before, {after:.0f} MB after")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tabs", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--wait-after-clear", type=float, default=0.0)
+    asyncio.run(main(parser.parse_args()))
