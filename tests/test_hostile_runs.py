@@ -20,7 +20,7 @@ from network.finetune_worker import FinetuneWorker
 from network.model import Network, architecture
 from network.worker import RUNNING, STOPPED, WAITING, RunQueue
 from tests.test_finetune import drawing_set
-from tests.test_train_page import choose_tiny_custom_run, messages, open_page
+from tests.test_train_page import choose_tiny_custom_run, messages, open_page, train_tiny_run
 from tests.test_worker import ENDLESS, QUICK, TEST, new_worker, steps_done, wait_for
 from tests.toys import toy_images
 from ui.train_runs import Run, keep_networks
@@ -237,3 +237,15 @@ def test_a_long_runs_history_is_thinned_to_a_bounded_number_of_steps(monkeypatch
         assert steps == sorted(steps) and steps[0] < 50 and steps[-1] > 500   # the whole run, evenly
     finally:
         worker.stop()
+
+
+def test_the_page_says_when_a_runs_network_was_let_go_and_keeps_its_results(data_dir):
+    at = open_page()
+    train_tiny_run(at)
+    assert at.button(key="save-model")
+    at.session_state["train_runs"][-1].worker.let_network_go()   # what keep_networks does to an older run
+    at.run()
+    assert not at.exception, at.exception
+    assert any("its network was let go to spare the server's memory" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "save-model"]
+    assert at.get("vega_lite_chart")   # its curves and results stay

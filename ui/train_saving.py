@@ -61,8 +61,7 @@ def offer_download(origin):
 
 def save_section(run, snap):
     st.subheader("Keep this model")
-    net = run.worker.finished_network()
-    if net is None:
+    if not run.worker.weights_kept:
         st.info(f"{run.label}: its network was let go to spare the server's memory (a session keeps the networks "
                 f"of its latest runs, up to {MAX_WEIGHTS_KEPT:,} weights in all); its results stay above. To keep "
                 "a big network, save it before starting the next runs.")
@@ -81,7 +80,7 @@ def save_section(run, snap):
     anyway = st.checkbox("Save it anyway, diverged as it is", key="model-save-diverged") if diverged else True
     if button_column.button("Save diverged model" if diverged else "Save model", key="save-model",
                             type="secondary" if diverged else "primary", width="stretch", disabled=not anyway):
-        save_network(net, snap.outcome.metadata, name, overwrite, run.label)
+        save_network(run.worker.finished_network(), snap.outcome.metadata, name, overwrite, run.label)
     offer_download(run.label)
 
 
