@@ -99,8 +99,11 @@ def divergence_advice(config) -> str:
 
 
 def thinned(history):
-    """Every other step of a history (the latest always kept): the curves keep their shape in half the points."""
-    return history[-1::-2][::-1]
+    """Every other step of a history, the latest step and the latest dev
+    measurement always kept: the curves keep their shape in half the points."""
+    kept = set(range(len(history) - 1, -1, -2))
+    kept.add(next((i for i in range(len(history) - 1, -1, -1) if history[i].dev_accuracy is not None), 0))
+    return [history[i] for i in sorted(kept)]
 
 
 class RunQueue:

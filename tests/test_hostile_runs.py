@@ -228,13 +228,14 @@ def test_six_finished_runs_of_a_session_keep_their_results_and_at_most_5m_weight
 def test_a_long_runs_history_is_thinned_to_a_bounded_number_of_steps(monkeypatch):
     monkeypatch.setattr(worker_module, "MAX_HISTORY", 50)
     monkeypatch.setenv("NETWORK_MAX_RUN_SECONDS", "0")
-    worker = new_worker(dataclasses.replace(ENDLESS, batch_size=1)).start()
+    worker = new_worker(dataclasses.replace(ENDLESS, batch_size=1, eval_every=7)).start()
     try:
         wait_for(lambda: worker.snapshot().latest is not None and worker.snapshot().latest.step > 500)
         history = worker.snapshot().history
         assert len(history) <= 50
         steps = [p.step for p in history]
         assert steps == sorted(steps) and steps[0] < 50 and steps[-1] > 500   # the whole run, evenly
+        assert worker.snapshot().dev_accuracy is not None
     finally:
         worker.stop()
 
