@@ -11,6 +11,7 @@ from network.store import StoreError, open_store
 from network.visualise import enlarge, png, saliency_overlay, scaled_grey, tile
 from ui.charts import probability_chart
 from ui.classroom import class_bar, class_model_choices, correction_place, keep_prompted, next_prompt, show_prompt
+from ui.clear_button import clear_button
 from ui.models import linked_model, load_chosen_model, model_choices
 from ui.presenter import presenting
 from ui.routing import routed
@@ -191,7 +192,7 @@ with canvas_box:
     canvas = st_canvas(stroke_width=max(1, round(pen * side / CANVAS_SIDE)), stroke_color="#FFFFFF",
                        background_color="#000000", width=side, height=side, drawing_mode="freedraw",
                        initial_drawing=kept["json"] if kept else None, return_image_data=True, key=key)
-    st.button("Clear", on_click=clear_canvas, key="clear-canvas")
+    clear_button(clear_canvas)
     # The canvas's PNG is checked before it is decoded: a tampered page could send anything.
     image = read_canvas(canvas, side)
     image = to_drawing_coordinates(image) if image is not None else None

@@ -6,7 +6,9 @@ Starts the app on a server of its own and opens --tabs Chromium tabs (one
 browser context each, as separate students). Each tab draws a digit,
 waits for the reading, presses Clear and draws the next, --rounds times;
 after Clear it draws as soon as the new canvas shows (plus
---wait-after-clear seconds), as a quick student does. A drawing with no
+--wait-after-clear seconds), as a quick student does; with --at-once it
+draws right after pressing Clear on whatever canvas the page shows then
+(the old one, while the server has not answered). A drawing with no
 reading within --timeout seconds is *lost*; for each lost one the script
 says where it was lost, from what the tab itself saw:
 
@@ -37,9 +39,7 @@ from class_load import CHROMIUM_ARGS, free_port, rss_mb, start_server  # noqa: E
 from tests.drawn import STROKES  # noqa: E402
 
 DIGITS = [1, 7, 0, 4, 3, 2]
-INK_JS = """(key) => {
-    const c = document.querySelector(`.st-key-${key} canvas.lower-canvas`);
-    if (!c) return -1;
+INK_JS = """(c) => {
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++;
     return n;
@@ -79,11 +79,17 @@ class Tab:
 
 
 async def draw(page, digit, key, settle):
-    canvas = page.locator(f".st-key-{key} canvas.upper-canvas")
+    """The digit's strokes on the canvas of this key (None: whichever canvas
+    the page shows now); False if that canvas takes no strokes (greyed out
+    by Clear: ui/clear_button.py), as a student sees."""
+    where = f".st-key-{key}" if key else "[class*='st-key-canvas-']"
+    canvas = page.locator(f"{where} canvas.upper-canvas").first
     await canvas.wait_for(timeout=120_000)
     await canvas.scroll_into_view_if_needed()
     if settle:
         await page.wait_for_timeout(settle * 1000)
+    if await canvas.evaluate("c => getComputedStyle(c).pointerEvents") == "none":
+        return False
     box = await canvas.bounding_box()
     scale = box["width"] / 280
     for stroke in STROKES[digit]:
@@ -94,6 +100,15 @@ async def draw(page, digit, key, settle):
                 await page.mouse.move(box["x"] + (x0 + t * (x1 - x0)) * scale,
                                       box["y"] + (y0 + t * (y1 - y0)) * scale)
         await page.mouse.up()
+    return True
+
+
+async def ink(page, key):
+    """Inked pixels on the canvas of this key (-1: no such canvas)."""
+    try:   # Playwright's locators see into the canvas component's shadow root
+        return await page.locator(f".st-key-{key} canvas.lower-canvas").first.evaluate(INK_JS, timeout=5000)
+    except Exception:  # not there
+        return -1
 
 
 async def reading(page, timeout, stale=""):
@@ -126,12 +141,16 @@ async def student(browser, url, number, args, results):
                 stale = await page.locator(".st-key-prediction").first.inner_text()
                 await page.locator(".st-key-clear-canvas button").click()
             since = time.monotonic()
-            await draw(page, digit, key, 1.0 if round_ == 0 else args.wait_after_clear)
+            at_once = round_ and args.at_once
+            taken = await draw(page, digit, None if at_once else key, 1.0 if round_ == 0 else args.wait_after_clear)
+            if not taken:   # the old canvas, greyed out: the student draws on the new one when it shows
+                await draw(page, digit, key, 0)
             seconds = await reading(page, args.timeout, stale)
-            row = {"tab": number, "round": round_, "seconds": seconds}
+            row = {"tab": number, "round": round_, "seconds": seconds, "refused_on_old_canvas": not taken}
             if seconds is None:
                 row["sent"] = tab.sent_drawing(key, since)
-                row["ink"] = await page.evaluate(INK_JS, key)
+                row["sent_to_old_canvas"] = tab.sent_drawing(f"canvas-{round_ - 1}", since) if round_ else False
+                row["ink"] = await ink(page, key)
                 await draw(page, digit, key, 0)
                 row["one_more_stroke"] = await reading(page, args.timeout, stale)
             results.append(row)
@@ -165,11 +184,13 @@ async def main(args):
           f"({len(lost) / max(1, len(drawings)):.0%}); tabs that failed: {sum('error' in r for r in results)}")
     if read:
         print(f"readings: median {statistics.median(read):.2f} s, max {max(read):.2f} s")
+    print(f"  strokes refused by a greyed-out old canvas: {sum(r['refused_on_old_canvas'] for r in drawings)}")
     for where in ("round 0", "after Clear"):
         part = [r for r in drawings if (r["round"] == 0) == (where == "round 0")]
         print(f"  {where}: {sum(r['seconds'] is None for r in part)} lost of {len(part)}")
     if lost:
-        print(f"  lost ones: the browser sent the drawing in {sum(r['sent'] for r in lost)}, "
+        print(f"  lost ones: the browser sent the drawing in {sum(r['sent'] for r in lost)} "
+              f"(as the old canvas's in {sum(r['sent_to_old_canvas'] for r in lost)}), "
               f"ink left on the canvas in {sum(r['ink'] > 0 for r in lost)}, "
               f"one more stroke brought a reading in {sum(r['one_more_stroke'] is not None for r in lost)}")
     print(f"server memory {before:.0f} MB before, {after:.0f} MB after")
@@ -181,4 +202,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--wait-after-clear", type=float, default=0.0)
+    parser.add_argument("--at-once", action="store_true",
+                        help="draw right after Clear on the canvas the page shows, without waiting for the new one")
     asyncio.run(main(parser.parse_args()))
