@@ -79,7 +79,11 @@ async def draw(page, digit, clears):
     await canvas.wait_for(timeout=60_000)
     await canvas.scroll_into_view_if_needed()
     await page.wait_for_timeout(500)
-    box = await canvas.bounding_box()
+    await strokes(page, await canvas.bounding_box(), digit)
+
+
+async def strokes(page, box, digit):
+    """The digit's strokes with the mouse, on a canvas at `box`."""
     scale = box["width"] / 280
     for stroke in STROKES[digit]:
         await page.mouse.move(box["x"] + stroke[0][0] * scale, box["y"] + stroke[0][1] * scale)

@@ -34,9 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from class_load import CHROMIUM_ARGS, free_port, rss_mb, start_server  # noqa: E402
-
-from tests.drawn import STROKES  # noqa: E402
+from class_load import CHROMIUM_ARGS, free_port, rss_mb, start_server, strokes  # noqa: E402
 
 DIGITS = [1, 7, 0, 4, 3, 2]
 INK_JS = """(c) => {
@@ -90,16 +88,7 @@ async def draw(page, digit, key, settle):
         await page.wait_for_timeout(settle * 1000)
     if await canvas.evaluate("c => getComputedStyle(c).pointerEvents") == "none":
         return False
-    box = await canvas.bounding_box()
-    scale = box["width"] / 280
-    for stroke in STROKES[digit]:
-        await page.mouse.move(box["x"] + stroke[0][0] * scale, box["y"] + stroke[0][1] * scale)
-        await page.mouse.down()
-        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
-            for t in (0.25, 0.5, 0.75, 1.0):
-                await page.mouse.move(box["x"] + (x0 + t * (x1 - x0)) * scale,
-                                      box["y"] + (y0 + t * (y1 - y0)) * scale)
-        await page.mouse.up()
+    await strokes(page, await canvas.bounding_box(), digit)
     return True
 
 
@@ -142,11 +131,17 @@ async def student(browser, url, number, args, results):
                 await page.locator(".st-key-clear-canvas button").click()
             since = time.monotonic()
             at_once = round_ and args.at_once
-            taken = await draw(page, digit, None if at_once else key, 1.0 if round_ == 0 else args.wait_after_clear)
-            if not taken:   # the old canvas, greyed out: the student draws on the new one when it shows
+            try:
+                taken = await draw(page, digit, None if at_once else key, 1.0 if round_ == 0 else args.wait_after_clear)
+            except Exception:  # the old canvas went while the student reached for it
+                if not at_once:
+                    raise
+                taken = None
+            if not taken:   # the old canvas, greyed out or gone: the student draws on the new one when it shows
                 await draw(page, digit, key, 0)
             seconds = await reading(page, args.timeout, stale)
-            row = {"tab": number, "round": round_, "seconds": seconds, "refused_on_old_canvas": not taken}
+            row = {"tab": number, "round": round_, "seconds": seconds, "refused_on_old_canvas": taken is False,
+                   "old_canvas_gone": taken is None}
             if seconds is None:
                 row["sent"] = tab.sent_drawing(key, since)
                 row["sent_to_old_canvas"] = tab.sent_drawing(f"canvas-{round_ - 1}", since) if round_ else False
@@ -184,7 +179,8 @@ async def main(args):
           f"({len(lost) / max(1, len(drawings)):.0%}); tabs that failed: {sum('error' in r for r in results)}")
     if read:
         print(f"readings: median {statistics.median(read):.2f} s, max {max(read):.2f} s")
-    print(f"  strokes refused by a greyed-out old canvas: {sum(r['refused_on_old_canvas'] for r in drawings)}")
+    print(f"  strokes refused by a greyed-out old canvas: {sum(r['refused_on_old_canvas'] for r in drawings)}; "
+          f"old canvas gone as the student reached for it: {sum(r['old_canvas_gone'] for r in drawings)}")
     for where in ("round 0", "after Clear"):
         part = [r for r in drawings if (r["round"] == 0) == (where == "round 0")]
         print(f"  {where}: {sum(r['seconds'] is None for r in part)} lost of {len(part)}")
