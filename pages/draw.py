@@ -13,6 +13,7 @@ from ui.charts import probability_chart
 from ui.classroom import class_bar, class_model_choices, correction_place, keep_prompted, next_prompt, show_prompt
 from ui.clear_button import clear_button
 from ui.models import linked_model, load_chosen_model, model_choices
+from ui.novelty import is_a_digit, show_not_a_digit
 from ui.presenter import presenting
 from ui.routing import routed
 from ui.session import LAST_DRAWING
@@ -47,7 +48,10 @@ def model_summary(net):
     return f"`{net.describe()}` · {net.n_params:,} parameters{accuracy}"
 
 
-def show_prediction(reading, drawing, big):
+def show_prediction(reading, drawing, big, digit_like=True):
+    if not digit_like:  # a letter, a doodle: no confident digit (ui/novelty.py)
+        show_not_a_digit(reading, big)
+        return
     probabilities, digit = reading.probabilities, reading.digit
     confidence = float(probabilities[digit])
     digit_size = "11rem" if big else "5rem"
@@ -209,7 +213,7 @@ with right:
     else:
         st.session_state[LAST_DRAWING] = drawing.pixels
         reading = net.explain(drawing.pixels)  # a pure function: readers share the model, no lock
-        show_prediction(reading, drawing, big)
+        show_prediction(reading, drawing, big, is_a_digit(image, drawing, input_blur(net)))
         if prompted is None:
             correction_box = st.expander("Was I wrong?") if big else st.container()
             with correction_box:
