@@ -19,6 +19,7 @@
     errors.py       UserError: the mistakes a user can fix
     shapes.py       28x28 images, 784 inputs, 10 digits
     preprocess.py   a canvas drawing -> an MNIST-style 28x28 image
+    novelty.py      does a drawing look like any digit at all? (the digit atlas)
     visualise.py    pictures of weights, activations and saliency
     store.py        classes and labelled drawings, kept in a database
     database.py     the database under the store: SQLite or PostgreSQL

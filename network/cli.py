@@ -26,6 +26,7 @@ from .files import remove_stale_temporaries
 from .finetune import FinetuneRecipe, Finetuning
 from .mnist import fetch_mnist
 from .modelfile import SHIPPED_DIR, input_blur, load_model, model_path, save_model, user_models_dir
+from .novelty import image_looks_like_a_digit, load_atlas
 from .preprocess import PreprocessError, canvas_to_mnist, load_image
 from .recipe_rules import RULES
 from .store import open_store
@@ -321,9 +322,11 @@ def run_predict(args):
             files.append(path)
         else:
             raise UsageError(f"{path}: no such file or folder")
+    atlas = load_atlas()  # None without models/digit-atlas.npz: no "looks_like_a_digit" then
     for file in files:
         try:
-            drawing = canvas_to_mnist(load_image(file), blur=input_blur(net))
+            image = load_image(file)
+            drawing = canvas_to_mnist(image, blur=input_blur(net))
             if drawing.empty:
                 raise PreprocessError("no digit found (the image is empty)")
         except PreprocessError as error:
@@ -331,11 +334,14 @@ def run_predict(args):
             continue
         probabilities = net.predict_proba(drawing.pixels[None])[0]
         digit = int(probabilities.argmax())
+        digit_like = None if atlas is None else image_looks_like_a_digit(atlas, image)
         if args.json:
             print(json.dumps({"file": str(file), "digit": digit,
-                              "probabilities": [round(float(p), 6) for p in probabilities]}))
+                              "probabilities": [round(float(p), 6) for p in probabilities],
+                              **({} if digit_like is None else {"looks_like_a_digit": digit_like})}))
         else:
-            print(f"{file}: {digit} ({probabilities[digit]:.1%})")
+            print(f"{file}: {digit} ({probabilities[digit]:.1%})"
+                  + ("" if digit_like is not False else ", but it does not look like a digit"))
 
 
 def run_bench(args):

@@ -72,8 +72,17 @@ def distances(atlas: Atlas, pixels) -> np.ndarray:
 
 
 def looks_like_a_digit(atlas: Atlas, pixels) -> bool:
-    """Whether one drawing (28, 28) is near enough to some digit of the atlas."""
+    """Whether one drawing (28, 28), prepared without blur, is near enough
+    to some digit of the atlas."""
     return bool(distances(atlas, pixels)[0] <= atlas.threshold)
+
+
+def image_looks_like_a_digit(atlas: Atlas, image, ink="auto") -> bool:
+    """The same for an image as drawn (a canvas, a file: anything
+    canvas_to_mnist reads), prepared here without the blur a model may ask
+    for, as the atlas's digits are; True when no digit is drawn at all."""
+    drawing = canvas_to_mnist(image, ink=ink)
+    return drawing.pixels is None or looks_like_a_digit(atlas, drawing.pixels)
 
 
 def calibrated(digits: np.ndarray, real_digits) -> Atlas:

@@ -11,9 +11,10 @@ rendered as a canvas draws them. Then, on drawings the calibration never saw:
 - detections: letters and doodles drawn as strokes (scripts/not_digits.py),
   letters typed in DejaVu fonts when the machine has them;
 - the same for the alternatives tried and dropped, each with its threshold
-  calibrated the same way: the shipped model's top probability, and the
+  calibrated the same way: the shipped model's top probability, the
   Mahalanobis distance of its last hidden layer's features to per-digit
-  Gaussians with a shared covariance (Lee et al. 2018).
+  Gaussians with a shared covariance (Lee et al. 2018), and how much of the
+  drawing the atlas's principal components leave unexplained.
 
     .venv/bin/python scripts/novelty_figures.py [--write] [--data ../shared/data] [--json]
 
@@ -94,6 +95,17 @@ def mahalanobis_score(net, images, labels):
     return score
 
 
+def reconstruction_score(digits, components=50):
+    """The part of a drawing the atlas's 50 principal components do not explain (PCA)."""
+    mean = digits.mean(axis=0)
+    basis = np.linalg.svd(digits - mean, full_matrices=False)[2][:components]
+
+    def score(pixels):
+        centred = pixels.reshape(len(pixels), -1) - mean
+        return np.linalg.norm(centred - centred @ basis.T @ basis, axis=1)
+    return score
+
+
 def top_probability_score(net):
     return lambda pixels: -net.predict_proba(pixels).max(axis=1)
 
@@ -141,6 +153,8 @@ def measure(data_dir, seed=0, write=False, model_path=ROOT / "models" / "default
         "Mahalanobis, last hidden layer": rates(
             mahalanobis_score(net, mnist.train.images[fit], mnist.train.labels[fit]),
             as_the_model_sees(pen[:half]), model_sets),
+        "PCA reconstruction error (50 components)": rates(reconstruction_score(atlas.digits), pen[:half],
+                                                          {**real, **fake}),
     }
     fooled = net.predict_proba(model_sets["letters (strokes)"]).max(axis=1)
     return {

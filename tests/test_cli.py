@@ -132,6 +132,21 @@ def test_predict_reads_any_image_and_reports_bad_ones(capsys, tmp_path):
     assert results["seven.jpg"]["digit"] == 7
     assert len(results["one.png"]["probabilities"]) == 10
     assert "error" in results["empty.png"] and "error" in results["junk.png"]
+    assert results["one.png"]["looks_like_a_digit"] is True and results["seven.jpg"]["looks_like_a_digit"] is True
+
+
+def test_predict_says_when_an_image_is_not_a_digit(capsys, tmp_path):
+    from scripts.not_digits import DOODLES, jittered
+    from scripts.render_strokes import render_strokes
+    smiley = render_strokes(jittered(DOODLES["smiley"](None), np.random.default_rng(0), wobble=0.01, tilt=0),
+                            line_width=18, height=200, offset=(40, 40), background="black")
+    Image.fromarray(smiley).save(tmp_path / "smiley.png")
+    Image.fromarray(draw_digit(4)).save(tmp_path / "four.png")
+    code, out, _ = run(capsys, "predict", "--model", "default", str(tmp_path))
+    assert code == 0
+    lines = dict(line.split(": ", 1) for line in out.splitlines())
+    assert lines[str(tmp_path / "smiley.png")].endswith("but it does not look like a digit")
+    assert lines[str(tmp_path / "four.png")].startswith("4 (") and "not look" not in lines[str(tmp_path / "four.png")]
 
 
 def test_python_dash_m_entry_point(tmp_path):

@@ -9,6 +9,7 @@ streamlit_app.py routes to them through routing.py).
     presenter.py       presenter mode (?present=1) and the app's screen-saving styles
     viewport.py        the browser window's size, so that the Draw page's canvas fits it
     words.py           small pieces of English ('an 8', '2nd')
+    novelty.py         the Draw page's answer to a drawing that is not a digit
     classroom.py       the Draw page in a class: joining, the "Draw this" round
     projector.py       the Class page's teacher view: the class live, moderation, downloads
     charts.py          chart specifications (Vega-Lite dicts; no Streamlit)

@@ -4,8 +4,7 @@ import logging
 
 import streamlit as st
 
-from network.novelty import AtlasError, load_atlas, looks_like_a_digit
-from network.preprocess import canvas_to_mnist
+from network.novelty import AtlasError, image_looks_like_a_digit, load_atlas
 from ui.charts import probability_chart
 from ui.words import a_digit
 
@@ -23,15 +22,10 @@ def digit_atlas():
         return None
 
 
-def is_a_digit(image, drawing, blur) -> bool:
-    """Whether the drawing looks like some digit; True when there is no atlas.
-    The atlas holds unblurred digits, so a model that blurs its input
-    (input_blur) has the drawing prepared once more without the blur."""
+def is_a_digit(image) -> bool:
+    """Whether the canvas's drawing looks like some digit; True when there is no atlas."""
     atlas = digit_atlas()
-    if atlas is None:
-        return True
-    pixels = canvas_to_mnist(image, ink="light").pixels if blur else drawing.pixels
-    return looks_like_a_digit(atlas, pixels)
+    return atlas is None or image_looks_like_a_digit(atlas, image, ink="light")
 
 
 def show_not_a_digit(reading, big):
