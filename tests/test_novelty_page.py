@@ -42,3 +42,13 @@ def test_a_digit_is_still_read_as_before(data_dir, digit):
     at = draw(run_app(), digit)
     assert f"I read {'an' if digit == 8 else 'a'} **{digit}**" in prediction_text(at)
     assert NOT_A_DIGIT not in page_text(at)
+
+
+def test_without_an_atlas_every_drawing_is_read_as_before(data_dir, monkeypatch):
+    import ui.novelty
+    monkeypatch.setattr(ui.novelty, "digit_atlas", lambda: None)  # as if models/digit-atlas.npz were missing
+    at = run_app()
+    at.session_state["canvas-0"] = canvas_state(drawn_shape(DOODLES["smiley"](None)))
+    at.run()
+    assert not at.exception, at.exception
+    assert prediction_text(at) and NOT_A_DIGIT not in page_text(at)
