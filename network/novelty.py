@@ -64,11 +64,16 @@ def as_drawn(images) -> np.ndarray:
     return out
 
 
-def distances(atlas: Atlas, pixels) -> np.ndarray:
-    """d(x) for drawings (m, 28, 28) or one (28, 28), float in [0, 1]."""
+def distances(atlas: Atlas, pixels, batch_size=500) -> np.ndarray:
+    """d(x) for drawings (m, 28, 28) or one (28, 28), pixels in [0, 1]
+    (a batch at a time: each compares with the whole atlas)."""
     x = np.asarray(pixels, dtype=np.float32).reshape(-1, PIXELS)
-    squared = np.einsum("ij,ij->i", x, x)[:, None] - 2 * (x @ atlas.digits.T) + atlas.norms[None, :]
-    return np.sqrt(np.maximum(squared.min(axis=1), 0))
+    out = np.empty(len(x), dtype=np.float32)
+    for start in range(0, len(x), batch_size):
+        part = x[start:start + batch_size]
+        squared = np.einsum("ij,ij->i", part, part)[:, None] - 2 * (part @ atlas.digits.T) + atlas.norms[None, :]
+        out[start:start + batch_size] = np.sqrt(np.maximum(squared.min(axis=1), 0))
+    return out
 
 
 def looks_like_a_digit(atlas: Atlas, pixels) -> bool:
