@@ -86,6 +86,10 @@ def scheduled_lr(base_lr, schedule, progress):
     constant: base_lr throughout.
     step:     divided by 10 at 50% and again at 75% of training.
     cosine:   falls smoothly from base_lr to 0 along half a cosine.
+    onecycle: climbs from a tenth of base_lr to base_lr in the first
+              ONECYCLE_WARMUP of training, then falls to 0 along half a
+              cosine (Smith's one-cycle policy: the early small steps let a
+              high peak rate be used safely, so fewer epochs reach as far).
     """
     if schedule == "constant":
         return base_lr
@@ -93,7 +97,12 @@ def scheduled_lr(base_lr, schedule, progress):
         return base_lr * (0.1 ** ((progress >= 0.5) + (progress >= 0.75)))
     if schedule == "cosine":
         return base_lr * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-    raise ValueError(f"unknown schedule {schedule!r}; expected constant, step or cosine")
+    if schedule == "onecycle":
+        if progress < ONECYCLE_WARMUP:
+            return base_lr * (0.1 + 0.9 * progress / ONECYCLE_WARMUP)
+        return scheduled_lr(base_lr, "cosine", (progress - ONECYCLE_WARMUP) / (1 - ONECYCLE_WARMUP))
+    raise ValueError(f"unknown schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
 
 
-SCHEDULES = ("constant", "step", "cosine")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+ONECYCLE_WARMUP = 0.2  # share of training spent climbing to the peak rate

@@ -76,7 +76,8 @@ RULES = {
         "or blows up. Adam likes about 0.001, gradient descent about 0.1.", low=0.0, high=10.0, above_low=True),
     "schedule": Rule(
         "Schedule", "How the learning rate changes during training: constant; step (divided by 10 at half "
-        "and at three quarters); cosine (glides down to 0). Smaller steps at the end settle deeper.",
+        "and at three quarters); cosine (glides down to 0); onecycle (climbs to the rate in the first fifth, then "
+        "glides down: reaches as far in fewer epochs). Smaller steps at the end settle deeper.",
         choices=SCHEDULES),
     "l2": Rule(
         "L2 weight decay", "Pulls every weight towards zero. A little fights overfitting a small training set; "
@@ -88,7 +89,8 @@ RULES = {
         "Number of epochs or iterations", "Longer training fits the training images better; watch the dev "
         "accuracy to see when more stops helping, or starts hurting (overfitting).", low=1, high=1_000_000),
     "augment": Rule(
-        "Augmentation", "Trains on randomly shifted, rotated, rescaled, thicker or thinner copies of the digits: "
+        "Augmentation", "Trains on randomly shifted, rotated, rescaled, thicker or thinner copies of the digits (and "
+        "1s with a flag, as many hands write them): "
         "learns slower, but reads hand-drawn digits better.", choices=AUGMENTATIONS),
     "per_class": Rule(
         "Images per digit (0 = all)", "Train on only this many images of each digit. A few hundred learn in a "

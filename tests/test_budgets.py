@@ -143,7 +143,7 @@ def test_run_budget_refuses_huge_or_endless_recipes(monkeypatch):
     monkeypatch.delenv("NETWORK_MAX_RUN_SECONDS", raising=False)
     fast = layer_shapes(PRESETS["fast"].architecture())
     check_run_budget(fast, 2 * 55_000)  # the Fast demo
-    check_run_budget(layer_shapes(PRESETS["default"].architecture()), 30 * 55_000)  # the shipped model's recipe
+    check_run_budget(layer_shapes(PRESETS["shipped"].architecture()), 30 * 55_000)  # the shipped model's recipe
     with pytest.raises(BudgetError, match="parameters"):
         check_run_budget(layer_shapes(architecture(hidden=(4096,) * 3)), 55_000)
     with pytest.raises(BudgetError, match="minutes"):

@@ -10,7 +10,7 @@ from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax
 from network.augment import AUGMENTATIONS, augment
 from network.conv import MaxPool2D
 from network.model import MIN_SHARD, SHARDS, ArchitectureError, Network, architecture, as_columns
-from network.optimizers import OPTIMIZERS, scheduled_lr
+from network.optimizers import ONECYCLE_WARMUP, OPTIMIZERS, scheduled_lr
 from network.recipe_rules import RecipeError
 from network.training import PRESETS, TrainConfig, TrainingDiverged, new_network, train_steps, train_to_end
 from tests.toys import toy_images
@@ -253,6 +253,12 @@ def test_schedules():
     assert scheduled_lr(0.1, "cosine", 0.0) == pytest.approx(0.1)
     assert scheduled_lr(0.1, "cosine", 0.5) == pytest.approx(0.05)
     assert scheduled_lr(0.1, "cosine", 1.0) == pytest.approx(0.0)
+    # one-cycle: a tenth of the rate at the start, the peak after the warm-up, 0 at the end
+    assert scheduled_lr(0.1, "onecycle", 0.0) == pytest.approx(0.01)
+    assert scheduled_lr(0.1, "onecycle", ONECYCLE_WARMUP / 2) == pytest.approx(0.055)
+    assert scheduled_lr(0.1, "onecycle", ONECYCLE_WARMUP) == pytest.approx(0.1)
+    assert scheduled_lr(0.1, "onecycle", (1 + ONECYCLE_WARMUP) / 2) == pytest.approx(0.05)
+    assert scheduled_lr(0.1, "onecycle", 1.0) == pytest.approx(0.0)
     with pytest.raises(ValueError):
         scheduled_lr(0.1, "wiggle", 0.5)
 
@@ -276,6 +282,23 @@ def test_augment_keeps_shape_range_and_ink():
 def test_augment_without_kinds_is_identity():
     images, _ = toy_images(5)
     np.testing.assert_allclose(augment(images, np.random.default_rng(0), ()), images / 255, rtol=1e-6)
+
+
+def test_flag_gives_some_1s_a_stroke_down_to_the_left_of_their_top():
+    one = np.zeros((28, 28), np.uint8)
+    one[4:24, 14:16] = 255                      # a bare 1, two pixels wide
+    images = np.stack([one] * 42)
+    labels = np.array([1] * 40 + [7] * 2)          # the last two, the same strokes labelled 7: never flagged
+    out = augment(images, np.random.default_rng(0), ("flag",), labels)
+    assert np.all(out >= images / 255 - 1e-6)   # the 1 keeps all its ink
+    added = out - images / 255
+    flagged = added.sum(axis=(1, 2)) > 1
+    assert 5 < flagged[:40].sum() < 35 and not flagged[40:].any()
+    for image in added[flagged]:
+        rows, cols = np.nonzero(image > 0.5)
+        assert cols.max() <= 16 and cols.min() < 13 and rows.min() >= 2  # to the left, from the top down
+    # without labels nothing is flagged
+    np.testing.assert_allclose(augment(images, np.random.default_rng(0), ("flag",)), images / 255, rtol=1e-6)
 
 
 # -- training loop -----------------------------------------------------------
