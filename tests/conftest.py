@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -109,6 +110,11 @@ def fresh_app_url(tmp_path, mnist_cache):
     """The app on a server started for this test alone: no page opened yet."""
     with serving_app(_data_folder(tmp_path / "app-data", mnist_cache)) as url:
         yield url
+
+
+# Playwright's assertions wait 5 s by default; on a busy 2-core machine a page's
+# rerun can take longer.  A limit only so that a broken page fails, not a speed claim.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")
