@@ -11,11 +11,15 @@ ratio to the command line's:
   worker      the app's TrainingWorker at full speed, polled every second
               as the Train page does (one BLAS thread)
   no-eval     one-thread without the dev measurements every 10 steps
+  page        (with --page) the whole recipe on the Train page of a real
+              server, driven by Chromium at Full speed: Start to "Finished"
+              (--page runs every way for the recipe's 500 iterations)
 
 Ratios, not seconds, are the result: the machines are shared and noisy.
 """
 
 import argparse
+import contextlib
 import dataclasses
 import statistics
 import sys
@@ -48,13 +52,31 @@ def time_worker(config, mnist):
     return time.perf_counter() - started
 
 
+def time_page(url, browser):
+    """Seconds from Start to the end of training on the Train page at Full speed."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{url}/train?preset=seed")
+    page.get_by_text("Full speed", exact=True).click()
+    page.locator(".st-key-train-start button").click()
+    started = time.perf_counter()
+    progress = page.locator(".st-key-train-progress")
+    while not progress.inner_text().startswith(("Finished", "Evaluating")) and \
+            "Measuring its accuracy" not in page.content():
+        time.sleep(0.1)
+    seconds = time.perf_counter() - started
+    page.close()
+    return seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--page", action="store_true", help="also time the Train page in Chromium")
     args = parser.parse_args()
     mnist = fetch_mnist()
-    config = dataclasses.replace(PRESETS["seed"], iterations=args.iterations)
+    iterations = PRESETS["seed"].iterations if args.page else args.iterations
+    config = dataclasses.replace(PRESETS["seed"], iterations=iterations)
     data = split_for_training(config, mnist.train, mnist.test, "MNIST")
     ways = {
         "cli": lambda: time_steps(config, data),
@@ -63,14 +85,33 @@ def main():
         "no-eval": lambda: one_thread(time_steps, dataclasses.replace(config, dev_size=0, eval_every=None),
                                       split_for_training(dataclasses.replace(config, dev_size=0), mnist.train)),
     }
-    times = {name: [] for name in ways}
-    for _ in range(args.repeats):
-        for name, way in ways.items():
-            times[name].append(way())
+    with contextlib.ExitStack() as stack:
+        if args.page:
+            ways["page"] = page_way(stack)
+        times = {name: [] for name in ways}
+        for _ in range(args.repeats):
+            for name, way in ways.items():
+                times[name].append(way())
     cli = statistics.median(times["cli"])
     for name, seconds in times.items():
         median = statistics.median(seconds)
         print(f"{name:11s} {median:6.2f} s  x{median / cli:.2f}  ({', '.join(f'{s:.2f}' for s in seconds)})")
+
+
+def page_way(stack):
+    """A server of the app (its own data folder) and a Chromium, for time_page."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, serving_app
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    (folder / "mnist.npz").symlink_to(Path(__file__).resolve().parent.parent / "data" / "mnist.npz")
+    url = stack.enter_context(serving_app(folder))
+    browser = stack.enter_context(sync_playwright()).chromium.launch(executable_path=str(CHROMIUM),
+                                                                    args=CHROMIUM_ARGS)
+    stack.callback(browser.close)
+    return lambda: time_page(url, browser)
 
 
 def one_thread(measure, *args):
