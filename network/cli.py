@@ -3,6 +3,9 @@
 Every command exits 0 on success and 2 on bad arguments or input, with a
 one-line message on stderr; a bug exits 1 after logging its traceback.
 With --json, output is one JSON object per line.
+
+Why one file of over 400 lines: the whole command-line contract (every
+command's arguments, output lines and exit codes) is read in one place.
 """
 
 import argparse

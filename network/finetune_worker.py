@@ -2,7 +2,7 @@
 
 The page starts it and reads `snapshot()` on every refresh: the curves so
 far, and at the end the report.  It waits its turn in the same queue as
-training runs (worker.RUN_QUEUE), so fine-tuning never adds to the number
+training runs (run_queue.RUN_QUEUE), so fine-tuning never adds to the number
 of runs computing at once, and a visitor's fine-tuning and training runs
 take one place between them.  It is held to the app's training budget
 like any run (budgets.py), checked before its thread starts.
@@ -18,8 +18,8 @@ from .drawing_sets import DrawingSet
 from .errors import UserError
 from .finetune import FinetuneProgress, FinetuneRecipe, Finetuning
 from .model import Network
+from .run_queue import RUN_QUEUE
 from .training import TrainingDiverged
-from .worker import RUN_QUEUE
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,9 @@ a crash at any moment leaves the whole drawing or nothing.
 A class is known by a short code read aloud in a room (CODE_ALPHABET has
 no 0/O or 1/I); the teacher holds a long random token, of which the store
 keeps only a hash.
+
+Why one file of over 400 lines: every query the app makes of its data, in
+one interface that SQLite and PostgreSQL share and one test suite checks.
 """
 
 import hashlib

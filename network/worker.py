@@ -21,9 +21,9 @@ a tiny network takes a million steps).
 
 Besides its last step, three things end a run: stop(); a diverging loss; and
 the heartbeat: a run whose page has not polled it for `heartbeat_timeout`
-seconds was abandoned (its tab closed) and stops itself.  A module-level
-RunQueue lets at most MAX_RUNNING runs compute at once while the others wait
-in line, so a classroom of sessions shares the cores instead of thrashing.
+seconds was abandoned (its tab closed) and stops itself.  A run computes only
+once it has a place in the RunQueue (run_queue.py), so a classroom of
+sessions shares the cores instead of thrashing.
 
 Pacing: a run can be slowed down so that a class can watch it learn
 (set_pace: at least so many seconds per step).  The worker waits between
@@ -34,13 +34,15 @@ epoch").  The command line never uses a worker, so it is never paced.
 
 Lock order: a RunQueue's lock may be held while taking a worker's lock
 (`give_up` callbacks), never the other way round.
+
+Why one file of over 400 lines: a run's life (waiting, running, paused,
+evaluating, ended) is one thread's state machine, read best in one place.
 """
 
 import contextlib
 import dataclasses
 import logging
 import math
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -52,6 +54,7 @@ from .digits import Digits
 from .errors import UserError
 from .evaluation import evaluate
 from .model import Network
+from .run_queue import CHECK_INTERVAL, RUN_QUEUE
 from .training import (
     TrainingDiverged,
     evaluate_run,
@@ -63,12 +66,8 @@ from .training import (
     training_size,
 )
 
-# One run per core this process may use: more would only make every run
-# slower (and BLAS threads thrash when they compete for cores).
-MAX_RUNNING = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 HEARTBEAT_TIMEOUT = 60.0  # seconds; generous, as browsers slow the timers of background tabs
 VIEW_INTERVAL = 0.5       # seconds between refreshes of what the page shows about the network
-CHECK_INTERVAL = 0.2      # seconds between checks for stop and heartbeat while waiting or paused
 UNWATCHED_AFTER = 3.0     # seconds without a poll after which a paced run goes full speed (nobody watches)
 GRID_SIZE = 24            # dev digits whose readings the page shows
 MAX_FIRST_LAYER = 64      # first-layer units or filters copied for the page
@@ -81,7 +80,6 @@ FINISHED, STOPPED, DIVERGED, ABANDONED, FAILED = "finished", "stopped", "diverge
 ENDED = (FINISHED, STOPPED, DIVERGED, ABANDONED, FAILED)
 
 log = logging.getLogger(__name__)
-
 
 
 def divergence_advice(config) -> str:
@@ -106,57 +104,6 @@ def thinned(history):
     return [history[i] for i in sorted(kept)]
 
 
-class RunQueue:
-    """At most `limit` runs compute at once, and at most one per owner (a
-    visitor's browser: two tabs do not get two places); the others wait in
-    line, first come, first served, except that a run whose owner already
-    computes lets the runs behind it pass."""
-
-    def __init__(self, limit):
-        self.limit = limit
-        self._changed = threading.Condition()
-        self._line = []         # waiting runs, the next to go first
-        self._running = {}      # run -> its owner
-
-    def enter(self, run, give_up, owner=None):
-        """Wait for a place among the running runs; False if give_up()
-        returned true first (checked every CHECK_INTERVAL seconds)."""
-        owner = run if owner is None else owner
-        with self._changed:
-            self._line.append((run, owner))
-            try:
-                while not self._may_enter(run):
-                    if give_up():
-                        return False
-                    self._changed.wait(CHECK_INTERVAL)
-                self._running[run] = owner
-                return True
-            finally:
-                self._line.remove((run, owner))
-                self._changed.notify_all()
-
-    def _may_enter(self, run):
-        """True when a place is free and `run` is the first in line whose owner has none."""
-        if len(self._running) >= self.limit:
-            return False
-        busy = set(self._running.values())
-        first = next((waiting for waiting, owner in self._line if owner not in busy), None)
-        return first is run
-
-    def leave(self, run):
-        """Give up a place among the running (harmless if it had none)."""
-        with self._changed:
-            self._running.pop(run, None)
-            self._changed.notify_all()
-
-    def position(self, run):
-        """1 for the next in line, 2 for the one after...; 0 if not waiting."""
-        with self._changed:
-            runs = [waiting for waiting, _ in self._line]
-            return runs.index(run) + 1 if run in runs else 0
-
-
-RUN_QUEUE = RunQueue(MAX_RUNNING)
 
 
 def first_layer_images(net, limit=MAX_FIRST_LAYER):

@@ -31,8 +31,9 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from network.mnist import fetch_mnist
+from network.run_queue import RunQueue
 from network.training import PRESETS, new_network, split_for_training, train_steps
-from network.worker import RunQueue, TrainingWorker
+from network.worker import TrainingWorker
 
 
 def time_steps(config, data):

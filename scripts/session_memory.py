@@ -22,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from network.mnist import fetch_mnist  # noqa: E402
+from network.run_queue import RunQueue  # noqa: E402
 from network.training import PRESETS  # noqa: E402
-from network.worker import RunQueue, TrainingWorker  # noqa: E402
+from network.worker import TrainingWorker  # noqa: E402
 from ui.train_runs import Run, keep_networks  # noqa: E402
 
 RECIPES = {

@@ -18,7 +18,8 @@ from network.digits import make_mnist
 from network.finetune import FinetuneRecipe
 from network.finetune_worker import FinetuneWorker
 from network.model import Network, architecture
-from network.worker import RUNNING, STOPPED, WAITING, RunQueue
+from network.run_queue import RunQueue
+from network.worker import RUNNING, STOPPED, WAITING
 from tests.test_finetune import drawing_set
 from tests.test_train_page import choose_tiny_custom_run, messages, open_page, train_tiny_run
 from tests.test_worker import ENDLESS, QUICK, TEST, new_worker, steps_done, wait_for

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from network.modelfile import list_models, load_model
-from network.worker import MAX_RUNNING
+from network.run_queue import MAX_RUNNING
 from tests.apptest import image_captions
 from ui.session import LAST_DRAWING
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from network.recipe_rules import RecipeError
+from network.run_queue import RunQueue
 from network.training import TrainConfig
 from network.worker import (
     ABANDONED,
@@ -19,7 +20,6 @@ from network.worker import (
     RUNNING,
     STOPPED,
     WAITING,
-    RunQueue,
     TrainingWorker,
 )
 from tests.toys import toy_digits

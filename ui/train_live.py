@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from network.run_queue import MAX_RUNNING
 from network.visualise import diverging, enlarge, png, tile
-from network.worker import ABANDONED, DIVERGED, EVALUATING, FAILED, MAX_RUNNING, RUNNING, STOPPED, WAITING
+from network.worker import ABANDONED, DIVERGED, EVALUATING, FAILED, RUNNING, STOPPED, WAITING
 from ui.cards import RIGHT, WRONG, cards
 from ui.charts import X_AXES, accuracy_spec, curves_frame, large_labels, learning_rate_spec, loss_spec, run_colour
 from ui.presenter import presenting
