@@ -18,6 +18,7 @@ from .drawing_sets import DrawingSet
 from .errors import UserError
 from .finetune import FinetuneProgress, FinetuneRecipe, Finetuning
 from .model import Network
+from .priority import run_in_background
 from .run_queue import RUN_QUEUE
 from .training import TrainingDiverged
 
@@ -66,6 +67,7 @@ class FinetuneWorker:
                 setattr(self._snapshot, name, value)
 
     def _run(self):
+        run_in_background()  # readings first: see priority.py
         if not self.queue.enter(self, self._stop.is_set, self.owner):
             self._set(state="stopped")
             return

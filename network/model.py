@@ -32,6 +32,7 @@ from .conv import Conv2D, MaxPool2D
 from .errors import UserError
 from .layers import Activation, Dense, Dropout
 from .memory import keep_freed_memory
+from .priority import run_in_background
 from .recipe_rules import INITS, RULES
 from .shapes import IMAGE_SHAPE, N_CLASSES, PIXELS, SIDE
 
@@ -49,7 +50,8 @@ def shard_pool():
     """The threads that compute the other parts of every batch, shared by
     all the networks training in this process.  NumPy lets go of Python's
     lock in its array operations, so the parts run on separate cores."""
-    return ThreadPoolExecutor(max(1, min(SHARDS, os.cpu_count() or 1) - 1), thread_name_prefix="shard")
+    return ThreadPoolExecutor(max(1, min(SHARDS, os.cpu_count() or 1) - 1), thread_name_prefix="shard",
+                              initializer=run_in_background)  # training gives way to reading
 
 
 @cache

@@ -54,6 +54,7 @@ from .digits import Digits
 from .errors import UserError
 from .evaluation import evaluate
 from .model import Network
+from .priority import run_in_background
 from .run_queue import CHECK_INTERVAL, RUN_QUEUE
 from .training import (
     TrainingDiverged,
@@ -289,6 +290,7 @@ class TrainingWorker:
     # -- the worker thread ------------------------------------------------------
 
     def _run(self):
+        run_in_background()  # readings first: see priority.py
         try:
             state, message = self._run_to_end()
         except UserError as error:  # e.g. a dev set larger than the data: the page says so
