@@ -57,6 +57,23 @@ def rss_mb(pid):
     return total / 1024
 
 
+def cpu_seconds(pid):
+    """CPU time a process has used so far, all its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def window_cpu(pid, room):
+    """CPU seconds the server used while the readings were timed: what a
+    reading costs, whatever else runs on the machine."""
+    while not room.full():
+        await asyncio.sleep(0.2)
+    start = cpu_seconds(pid)
+    while not room.over():
+        await asyncio.sleep(0.2)
+    return cpu_seconds(pid) - start
+
+
 def start_server(folder, port):
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
@@ -303,6 +320,8 @@ async def measure(args, url, code, server, peak, sample, sampling):
         trainers = [asyncio.create_task(trainer(browsers[i % len(browsers)], url, stop, run_times))
                     for i in range(args.trainers)]
         started = time.monotonic()
+        cpu = asyncio.create_task(window_cpu(server.pid, room)) if server else None
+
         async def one(i):
             try:
                 if args.client == "ws":
@@ -314,7 +333,9 @@ async def measure(args, url, code, server, peak, sample, sampling):
                 if room.joined < room.size:
                     room.size -= 1
 
+        load = os.getloadavg()[0]
         await asyncio.gather(*(one(i) for i in range(args.students)))
+        load = max(load, os.getloadavg()[0])
         seconds = time.monotonic() - started
         stop.set()
         runs = await asyncio.gather(*trainers)
@@ -334,6 +355,12 @@ async def measure(args, url, code, server, peak, sample, sampling):
         print(f"reading after the pen lifts: median {statistics.median(ordered):.2f} s, p95 {p95:.2f} s, "
               f"max {ordered[-1]:.2f} s ({len(ordered)} readings in the {args.window:.0f} s with all "
               f"{args.students} in class; {room.misses} drawings with no reading within 30 s)")
+    print(f"machine load average (1 min) {load:.1f} at the start or end of the drawing, whichever is higher")
+    if cpu is not None and cpu.done() and not cpu.cancelled():
+        used = cpu.result()
+        per = f"; {1000 * used / len(room.readings):.0f} ms a reading, its Clear included" if room.readings else ""
+        print(f"server CPU while timed: {used:.1f} s in {args.window:.0f} s "
+              f"({100 * used / args.window:.0f}% of one core{per})")
     if server:
         sampling.set()
         time.sleep(args.settle)
