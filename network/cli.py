@@ -29,7 +29,7 @@ from .files import remove_stale_temporaries
 from .finetune import FinetuneRecipe, Finetuning
 from .mnist import fetch_mnist
 from .modelfile import SHIPPED_DIR, input_blur, load_model, model_path, save_model, user_models_dir
-from .novelty import image_looks_like_a_digit, load_atlas
+from .novelty import drawing_looks_like_a_digit, load_atlas
 from .preprocess import PreprocessError, canvas_to_mnist, load_image
 from .recipe_rules import RULES
 from .store import open_store
@@ -337,7 +337,7 @@ def run_predict(args):
             continue
         probabilities = net.predict_proba(drawing.pixels[None])[0]
         digit = int(probabilities.argmax())
-        digit_like = None if atlas is None else image_looks_like_a_digit(atlas, image)
+        digit_like = None if atlas is None else drawing_looks_like_a_digit(atlas, drawing)
         if args.json:
             print(json.dumps({"file": str(file), "digit": digit,
                               "probabilities": [round(float(p), 6) for p in probabilities],

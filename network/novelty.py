@@ -82,12 +82,11 @@ def looks_like_a_digit(atlas: Atlas, pixels) -> bool:
     return bool(distances(atlas, pixels)[0] <= atlas.threshold)
 
 
-def image_looks_like_a_digit(atlas: Atlas, image, ink="auto") -> bool:
-    """The same for an image as drawn (a canvas, a file: anything
-    canvas_to_mnist reads), prepared here without the blur a model may ask
-    for, as the atlas's digits are; True when no digit is drawn at all."""
-    drawing = canvas_to_mnist(image, ink=ink)
-    return drawing.pixels is None or looks_like_a_digit(atlas, drawing.pixels)
+def drawing_looks_like_a_digit(atlas: Atlas, drawing) -> bool:
+    """The same for a drawing canvas_to_mnist prepared (with any blur a
+    model asks for): judged on its pixels before the blur, as the atlas's
+    digits are; True when no digit is drawn at all."""
+    return drawing.sharp is None or looks_like_a_digit(atlas, drawing.sharp)
 
 
 def calibrated(digits: np.ndarray, real_digits) -> Atlas:

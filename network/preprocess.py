@@ -67,12 +67,14 @@ class MnistInput:
     steps: ordered (title, uint8 2-D image) pairs to show the pipeline.
     empty: no digit was drawn (nothing, a speck or a dot).
     ink_fraction: share of the canvas covered by ink (a scribble is near 1).
+    sharp: the pixels before any blur (what novelty.py compares with digits).
     """
 
     pixels: np.ndarray | None
     steps: list[tuple[str, np.ndarray]]
     empty: bool
     ink_fraction: float
+    sharp: np.ndarray | None = None
 
 
 def canvas_to_mnist(image, ink="auto", blur=0.0) -> MnistInput:
@@ -101,12 +103,11 @@ def canvas_to_mnist(image, ink="auto", blur=0.0) -> MnistInput:
         return MnistInput(None, steps, True, ink_fraction)
 
     scaled = scale_longer_side(normalise_stroke_width(work, width), DIGIT_BOX)
-    centred = centre_by_mass(scaled, MNIST_SIZE)
-    if blur:
-        centred = soften(centred, blur)
+    sharp = centre_by_mass(scaled, MNIST_SIZE)
+    centred = soften(sharp, blur) if blur else sharp
     steps += [("cropped", to_uint8(cropped)), ("scaled", to_uint8(scaled)),
               ("centred", to_uint8(centred))]
-    return MnistInput(centred, steps, False, ink_fraction)
+    return MnistInput(centred, steps, False, ink_fraction, sharp)
 
 
 def soften(image: np.ndarray, sigma: float) -> np.ndarray:

@@ -213,7 +213,7 @@ with right:
     else:
         st.session_state[LAST_DRAWING] = drawing.pixels
         reading = net.explain(drawing.pixels)  # a pure function: readers share the model, no lock
-        show_prediction(reading, drawing, big, is_a_digit(image))
+        show_prediction(reading, drawing, big, is_a_digit(drawing))
         if prompted is None:
             correction_box = st.expander("Was I wrong?") if big else st.container()
             with correction_box:

@@ -4,7 +4,7 @@ import logging
 
 import streamlit as st
 
-from network.novelty import AtlasError, image_looks_like_a_digit, load_atlas
+from network.novelty import AtlasError, drawing_looks_like_a_digit, load_atlas
 from ui.charts import probability_chart
 from ui.words import a_digit
 
@@ -22,10 +22,10 @@ def digit_atlas():
         return None
 
 
-def is_a_digit(image) -> bool:
-    """Whether the canvas's drawing looks like some digit; True when there is no atlas."""
+def is_a_digit(drawing) -> bool:
+    """Whether the prepared drawing looks like some digit; True when there is no atlas."""
     atlas = digit_atlas()
-    return atlas is None or image_looks_like_a_digit(atlas, image, ink="light")
+    return atlas is None or drawing_looks_like_a_digit(atlas, drawing)
 
 
 def show_not_a_digit(reading, big):
