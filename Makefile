@@ -15,8 +15,9 @@ PORT   ?= 8501
 
 .PHONY: app test lint bench chromium postgresql
 
+# MALLOC_ARENA_MAX=1: memory freed by training goes back to the system (network/memory.py).
 app: $(VENV)/.app-installed
-	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT)
+	MALLOC_ARENA_MAX=1 $(PY) -m streamlit run streamlit_app.py --server.port $(PORT)
 
 test: $(VENV)/.test-installed chromium postgresql
 	$(PY) -m pytest

@@ -56,6 +56,11 @@ class RunQueue:
             self._running.pop(run, None)
             self._changed.notify_all()
 
+    def computing(self):
+        """How many runs compute now."""
+        with self._changed:
+            return len(self._running)
+
     def position(self, run):
         """1 for the next in line, 2 for the one after...; 0 if not waiting."""
         with self._changed:

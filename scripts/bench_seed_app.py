@@ -101,17 +101,10 @@ def main():
 
 def page_way(stack):
     """A server of the app (its own data folder) and a Chromium, for time_page."""
-    import tempfile
-
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, serving_app
-    folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-    (folder / "mnist.npz").symlink_to(Path(__file__).resolve().parent.parent / "data" / "mnist.npz")
-    url = stack.enter_context(serving_app(folder))
-    browser = stack.enter_context(sync_playwright()).chromium.launch(executable_path=str(CHROMIUM),
-                                                                    args=CHROMIUM_ARGS)
-    stack.callback(browser.close)
+    from tests.conftest import app_and_chromium
+    url, browser = app_and_chromium(stack, sync_playwright)
     return lambda: time_page(url, browser)
 
 

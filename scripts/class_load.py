@@ -38,6 +38,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from network.memory import SERVER_ENVIRONMENT  # noqa: E402
 from network.store import open_store  # noqa: E402
 from tests.drawn import STROKES, canvas_state, draw_digit  # noqa: E402
 
@@ -78,7 +79,7 @@ def start_server(folder, port):
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "NETWORK_DATA_DIR": str(folder)},
+        cwd=ROOT, env={**os.environ, **SERVER_ENVIRONMENT, "NETWORK_DATA_DIR": str(folder)},
         stdout=open(Path(folder) / "server.log", "wb"), stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     for _ in range(200):

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from network.memory import SERVER_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -57,17 +59,18 @@ def _free_port():
 
 @contextlib.contextmanager
 def serving_app(folder, **env):
-    """A real Streamlit server for the app on a free port, with `folder` as
-    its data folder and `env` added to its environment; yields its home
-    page's URL.  Its output goes to folder/server.log (a pipe nobody reads
-    would stop the server once full)."""
+    """A real Streamlit server for the app on a free port, started as `make
+    app` starts it, with `folder` as its data folder and `env` added to its
+    environment; yields its home page's URL.  Its output goes to
+    folder/server.log (a pipe nobody reads would stop the server once full)."""
     port = _free_port()
     log = open(Path(folder) / "server.log", "wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--browser.serverAddress", "localhost"],
-        cwd=ROOT, env={**os.environ, "NETWORK_DATA_DIR": str(folder), **env}, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**os.environ, **SERVER_ENVIRONMENT, "NETWORK_DATA_DIR": str(folder), **env}, stdout=log,
+        stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -90,6 +93,20 @@ def serving_app(folder, **env):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def app_and_chromium(stack, sync_playwright):
+    """For scripts: (url, browser), a server of the app with a data folder of
+    its own (the repository's MNIST cache linked in) and Debian's Chromium,
+    both closed with `stack` (a contextlib.ExitStack)."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    if (ROOT / "data" / "mnist.npz").exists():
+        (folder / "mnist.npz").symlink_to(ROOT / "data" / "mnist.npz")
+    url = stack.enter_context(serving_app(folder))
+    browser = stack.enter_context(sync_playwright()).chromium.launch(executable_path=str(CHROMIUM),
+                                                                    args=CHROMIUM_ARGS)
+    stack.callback(browser.close)
+    return url, browser
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,8 @@ Pages stay thin: they gather input, call network/, and draw.
 from threadpoolctl import threadpool_limits
 
 from network.files import remove_stale_temporaries
+from network.memory import start_janitor
+from network.run_queue import RUN_QUEUE
 
 # One BLAS thread per matrix product in the server.  Alone on a quiet machine
 # two threads are faster, but the server trains several sessions at once, and
@@ -37,3 +39,7 @@ threadpool_limits(1, user_api="blas")
 
 # What writes interrupted by a crash left behind (a server starts once per process).
 remove_stale_temporaries()
+
+# Training keeps the memory it frees, for its next batch (network/memory.py);
+# this gives it back to the machine whenever no run trains.
+start_janitor(busy=RUN_QUEUE.computing)
