@@ -20,7 +20,8 @@ does an arena of its own, up to 16 on 2 cores.  So:
   environment (SERVER_ENVIRONMENT: `make app`, deploy/Dockerfile, the tests'
   servers); elsewhere keep_freed_memory sets it;
 - a janitor thread gives the free memory back every few seconds while no
-  run trains (training would only take it again).
+  run trains (training would only take it again), after the app has let
+  go of what closed tabs held.
 
 Only glibc has mallopt and malloc_trim; elsewhere this changes nothing.
 """
@@ -75,9 +76,10 @@ def resident_mb():
         return None
 
 
-def start_janitor(busy, every=JANITOR_SECONDS):
-    """A daemon thread that gives freed memory back every `every` seconds
-    while busy() is false; warns once if the server has many arenas."""
+def start_janitor(busy, tidy=lambda: None, every=JANITOR_SECONDS):
+    """A daemon thread that, every `every` seconds while busy() is false,
+    calls tidy() (the app's: forget closed tabs) and gives freed memory back;
+    warns once if the server was started without SERVER_ENVIRONMENT."""
     if any(os.environ.get(name) != value for name, value in SERVER_ENVIRONMENT.items()):
         log.warning("started without %s: memory freed by training stays in the process after the tabs close "
                     "(network/memory.py)", " ".join(f"{k}={v}" for k, v in SERVER_ENVIRONMENT.items()))
@@ -89,6 +91,7 @@ def start_janitor(busy, every=JANITOR_SECONDS):
         while not pause.wait(every):
             try:
                 if not busy():
+                    tidy()
                     give_back_freed_memory()
             except Exception:  # a bug: logged, and the janitor goes on
                 log.exception("giving freed memory back failed")

@@ -1,5 +1,6 @@
 """Memory that training kept goes back to the system: one arena, given back
-by malloc_trim, by a janitor that waits while a run trains (network/memory.py)."""
+by malloc_trim, by a janitor that waits while a run trains and first lets
+the sessions of closed tabs go (network/memory.py, ui/session.py)."""
 
 import json
 import platform
@@ -7,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+import types
+import weakref
 
 import pytest
 
@@ -77,3 +80,38 @@ def test_the_app_s_server_is_started_with_one_arena():
     assert memory.SERVER_ENVIRONMENT == {"MALLOC_ARENA_MAX": "1"}
     assert "MALLOC_ARENA_MAX=1 $(PY) -m streamlit run" in (ROOT / "Makefile").read_text()
     assert "MALLOC_ARENA_MAX=1" in (ROOT / "deploy" / "Dockerfile").read_text()
+
+
+class ClosedTab:
+    """What a closed tab's session holds: here, a cycle, as a real session's objects make."""
+
+    def __init__(self, session_id):
+        self.id = session_id
+        self.me = self
+
+
+def test_closed_tabs_are_forgotten_once_their_time_is_up(monkeypatch):
+    """With Streamlit's own session storage: its expired sessions go, with their objects."""
+    from streamlit.runtime.memory_session_storage import MemorySessionStorage
+    from streamlit.runtime.session_manager import SessionInfo
+
+    from ui import session
+
+    storage = MemorySessionStorage(ttl_seconds=0.05)
+    manager = types.SimpleNamespace(_storage_lock=threading.Lock(), _session_storage=storage)
+    monkeypatch.setattr(session.Runtime, "instance", classmethod(lambda cls: types.SimpleNamespace(
+        _session_mgr=manager)))
+    tab = ClosedTab("closed")
+    gone = weakref.ref(tab)
+    storage.save(SessionInfo(client=None, session=tab))
+    del tab
+    assert session.forget_closed_tabs() == 0 and gone() is not None   # kept for a while, in case it comes back
+    time.sleep(0.1)   # past its time (nothing else would reap it: no other tab closes)
+    assert session.forget_closed_tabs() == 1
+    assert gone() is None
+
+
+def test_forgetting_closed_tabs_does_nothing_without_streamlit_s_session_manager(monkeypatch):
+    from ui import session
+    monkeypatch.setattr(session.Runtime, "instance", classmethod(lambda cls: types.SimpleNamespace()))
+    assert session.forget_closed_tabs() == 0

@@ -4,7 +4,7 @@ streamlit_app.py routes to them through routing.py).
     routing.py         the page list and the router; routed() for each page
     models.py          the model picker's models, loaded once per server
     mnist.py           MNIST, obtained once per server with a progress bar
-    session.py         session state keys used by more than one page
+    session.py         session state keys used by more than one page; forgetting closed tabs
     errors.py          how a page shows a user's mistake, and a bug
     presenter.py       presenter mode (?present=1) and the app's screen-saving styles
     viewport.py        the browser window's size, so that the Draw page's canvas fits it
@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from network.files import remove_stale_temporaries
 from network.memory import start_janitor
 from network.run_queue import RUN_QUEUE
+from ui.session import forget_closed_tabs
 
 # One BLAS thread per matrix product in the server.  Alone on a quiet machine
 # two threads are faster, but the server trains several sessions at once, and
@@ -41,5 +42,5 @@ threadpool_limits(1, user_api="blas")
 remove_stale_temporaries()
 
 # Training keeps the memory it frees, for its next batch (network/memory.py);
-# this gives it back to the machine whenever no run trains.
-start_janitor(busy=RUN_QUEUE.computing)
+# this gives it back to the machine, and forgets closed tabs, whenever no run trains.
+start_janitor(busy=RUN_QUEUE.computing, tidy=forget_closed_tabs)
