@@ -7,7 +7,9 @@ threads do): augmenting batches of 128 with the Default recipe's
 distortions (CPU ms a batch, and page faults: each a first write to a 4 KB
 page the process had given back), then the first STEPS steps of the Default
 recipe as the app's worker takes them (one BLAS thread a product, the batch's
-two halves on two threads), then the process's resident memory, before and
+two halves on two threads), then drawings read a second by 8 threads
+sharing the shipped model (scripts/read_throughput.py: do they wait on
+each other's malloc?), then the process's resident memory, before and
 after give_back_freed_memory().  Settings are interleaved; medians.
 
     glibc's thresholds   128 KB, as glibc starts (it then raises them itself)
@@ -79,10 +81,18 @@ def child(mmap_threshold, trim_threshold, arenas, steps):
             step_faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - usage)
     generator.close()
     del net, generator, data
+    from contextlib import nullcontext
+
+    from network.modelfile import load_model
+    from scripts.read_throughput import reads_per_second
+    reader = load_model(ROOT / "models" / "default.npz")
+    drawings = rng.random((64, 28, 28), dtype=np.float32)
+    readings = reads_per_second(reader, drawings, 8, 3.0, nullcontext())
     rss = memory.resident_mb()
     given_back = memory.give_back_freed_memory()
     print(json.dumps({"augment_ms": 1000 * statistics.median(cpu), "augment_faults": statistics.median(faults),
                       "step_ms": 1000 * statistics.median(step_seconds), "step_faults": statistics.median(step_faults),
+                      "readings": readings,
                       "rss_mb": rss, "rss_trimmed_mb": memory.resident_mb(), "trimmed": given_back}))
 
 
@@ -101,11 +111,12 @@ def main():
                                   *map(str, setting)], capture_output=True, text=True, check=True).stdout
             results[name].append(json.loads(out.splitlines()[-1]))
     print("| malloc setting | augmenting a batch: CPU, page faults | a Default step: seconds, page faults "
-          "| RSS after the steps / after give_back_freed_memory |\n| --- | --- | --- | --- |")
+          "| drawings read a second, 8 threads | RSS after / after give_back_freed_memory |\n"
+          "| --- | --- | --- | --- | --- |")
     for name, runs in results.items():
         m = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "trimmed"}
         print(f"| {name} | {m['augment_ms']:.2f} ms, {m['augment_faults']:.0f} | {m['step_ms']:.0f} ms, "
-              f"{m['step_faults']:.0f} | {m['rss_mb']:.0f} / {m['rss_trimmed_mb']:.0f} MB |")
+              f"{m['step_faults']:.0f} | {m['readings']:.0f} | {m['rss_mb']:.0f} / {m['rss_trimmed_mb']:.0f} MB |")
 
 
 if __name__ == "__main__":
