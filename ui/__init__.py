@@ -25,6 +25,7 @@ streamlit_app.py routes to them through routing.py).
 Pages stay thin: they gather input, call network/, and draw.
 """
 
+from streamlit import runtime
 from threadpoolctl import threadpool_limits
 
 from network.files import remove_stale_temporaries
@@ -42,5 +43,7 @@ threadpool_limits(1, user_api="blas")
 remove_stale_temporaries()
 
 # Training keeps the memory it frees, for its next batch (network/memory.py);
-# this gives it back to the machine, and forgets closed tabs, whenever no run trains.
-start_janitor(busy=RUN_QUEUE.computing, tidy=forget_closed_tabs)
+# this gives it back to the machine, and forgets closed tabs, whenever no run
+# trains: in the app's server only, not in a script or test that imports ui.
+if runtime.exists():
+    start_janitor(busy=RUN_QUEUE.computing, tidy=forget_closed_tabs)
