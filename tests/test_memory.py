@@ -115,3 +115,19 @@ def test_forgetting_closed_tabs_does_nothing_without_streamlit_s_session_manager
     from ui import session
     monkeypatch.setattr(session.Runtime, "instance", classmethod(lambda cls: types.SimpleNamespace()))
     assert session.forget_closed_tabs() == 0
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("arenas", ["1", ""])
+def test_the_server_starts_its_janitor_and_says_when_it_lacks_one_arena(arenas, page, tmp_path, mnist_cache):
+    """The app's server starts the janitor with its first page; started without
+    MALLOC_ARENA_MAX=1, its log says what that costs."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import _data_folder, serving_app
+    folder = _data_folder(tmp_path / "data", mnist_cache)
+    with serving_app(folder, MALLOC_ARENA_MAX=arenas) as url:
+        page.goto(url)
+        expect(page.locator(".st-key-prediction")).to_be_visible()   # the app ran: ui was imported
+        log = (folder / "server.log").read_text()
+    assert ("started without MALLOC_ARENA_MAX=1" in log) == (arenas != "1"), log[-2000:]
