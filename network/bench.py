@@ -109,17 +109,28 @@ def torch_seconds(python, threads, repeats, say):
     return result
 
 
+def pin_process(cores):
+    """Set the cores of every thread of this process (Linux keeps one set per
+    thread: os.sched_setaffinity(0, ...) alone would leave the threads that
+    already exist, the shard pool's and BLAS's, where they were)."""
+    for task in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(task), cores)
+        except (ProcessLookupError, PermissionError):  # a thread that has just ended
+            pass
+
+
 @contextmanager
 def one_core():
     """Run this process (every thread of it, and the programs it starts) on
     a single core; BLAS on one thread."""
     cores = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(cores)})
+    pin_process({min(cores)})
     try:
         with threadpool_limits(1, user_api="blas"):
             yield
     finally:
-        os.sched_setaffinity(0, cores)
+        pin_process(cores)
 
 
 def measure_networks(images, labels, repeats, say, torch_python=None, threads=None):
