@@ -54,6 +54,10 @@ ACTIVATIONS = {
     "tanh": (tanh, tanh_deriv),
 }
 
+# The activations that never fall as Z grows: a max over a block of their
+# inputs picks the same winner as a max over their outputs (conv.PooledConv).
+RISING = ("relu", "leaky_relu", "sigmoid", "tanh")
+
 
 def softmax(Z):
     """Turn each column of scores into probabilities that sum to 1.

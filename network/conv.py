@@ -38,6 +38,11 @@ def scratch(buffers, name, shape, dtype):
     return buffers.get(name, shape, dtype) if buffers is not None else np.empty(shape, dtype=dtype)
 
 
+def add_bias(Z, b):
+    """Z (F*H*W, m) += each filter's bias b (F, 1), in place."""
+    Z.reshape(b.shape[0], -1)[...] += b
+
+
 class Conv2D:
     """F filters of size k x k slid over the image (stride 1, no padding)."""
 
@@ -86,12 +91,18 @@ class Conv2D:
         return dimages.reshape(C * H * W, m)
 
     def forward(self, A_prev, training=False, keep=False):
+        Z = self.weighted_sums(A_prev, keep)
+        add_bias(Z, self.params["b"])
+        return Z
+
+    def weighted_sums(self, A_prev, keep=False):
+        """W cols: every filter's weighted sum at every position, before the
+        bias, as (F*Ho*Wo, m)."""
         buffers = self.buffers if keep else None
         m = A_prev.shape[1]
         cols = self.im2col(A_prev, buffers)
         Z = scratch(buffers, "Z", (self.filters, cols.shape[1]), cols.dtype)
         np.matmul(self.params["W"], cols, out=Z)
-        Z += self.params["b"]
         if keep:
             self.m, self.cols = m, cols
         return Z.reshape(-1, m)
@@ -172,3 +183,40 @@ class MaxPool2D:
 
     def describe(self):
         return f"maxpool {self.size}x{self.size}"
+
+
+class PooledConv:
+    """A conv -> activation -> max-pool block, computed in the cheaper order
+    conv (without its bias) -> max-pool -> bias -> activation.
+
+    Max-pooling commutes with adding the same number to a whole block and
+    with any rising function, and every activation here rises:
+
+        max_i f(z_i + b) = f(max_i z_i + b)
+
+    (rounding rises too, so the values are the same to the last bit).  In
+    this order the bias and the activation, forward and backward, touch a
+    quarter of the numbers.  Backward is the chain rule through the same
+    order: the activation's derivative on the pooled values, then the pool
+    hands each block's gradient to its winner, then the convolution.  The
+    bias gradient, the sum of dZ over positions, is the same either way,
+    because the pool moves gradient without adding any.
+
+    It holds the network's own three layers (their weights, gradients and
+    buffers); the network draws them one by one (hidden_activations).
+    """
+
+    def __init__(self, conv, activation, pool):
+        self.conv, self.activation, self.pool = conv, activation, pool
+        self.param_shapes = {}
+
+    def forward(self, A_prev, training=False, keep=False):
+        P = self.pool.forward(self.conv.weighted_sums(A_prev, keep), training, keep)
+        add_bias(P, self.conv.params["b"])
+        return self.activation.forward(P, training, keep)
+
+    def backward(self, dA, need_input_grad=True):
+        return self.conv.backward(self.pool.backward(self.activation.backward(dA)), need_input_grad)
+
+    def describe(self):
+        return f"{self.conv.describe()}, {self.activation.describe()}, {self.pool.describe()}"

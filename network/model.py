@@ -27,8 +27,8 @@ from functools import cache
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .activations import ACTIVATIONS, cross_entropy, one_hot, softmax
-from .conv import Conv2D, MaxPool2D
+from .activations import ACTIVATIONS, RISING, cross_entropy, one_hot, softmax
+from .conv import Conv2D, MaxPool2D, PooledConv
 from .errors import UserError
 from .layers import Activation, Dense, Dropout
 from .memory import keep_freed_memory
@@ -134,6 +134,22 @@ def build_layers(arch, rng):
     return layers
 
 
+def fused(layers):
+    """The layers as the forward and backward passes run them: each conv ->
+    rising activation -> max-pool as one PooledConv (conv.py), the others as
+    they are."""
+    stages, i = [], 0
+    while i < len(layers):
+        block = layers[i:i + 3]
+        if [type(layer) for layer in block] == [Conv2D, Activation, MaxPool2D] and block[1].name in RISING:
+            stages.append(PooledConv(*block))
+            i += 3
+        else:
+            stages.append(layers[i])
+            i += 1
+    return stages
+
+
 def _positive_int(spec, key, limit):
     value = spec.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
@@ -179,6 +195,7 @@ class Network:
         new = params is None
         self.params = np.zeros(sum(sizes), dtype=dtype) if new else params
         self.grads = np.zeros_like(self.params)
+        self.stages = fused(self.layers)
         self.weight_views = []  # L2 decays weights, never biases
         self.twins = []         # the other shards' networks (see gradient)
         offset = 0
@@ -210,16 +227,16 @@ class Network:
         so any number of threads can read with one network at once."""
         keep = training if keep is None else keep
         A = X
-        for layer in self.layers:
-            A = layer.forward(A, training, keep)
+        for stage in self.stages:
+            A = stage.forward(A, training, keep)
         return A
 
     def backward(self, dZ, need_input_grad=False):
         """Propagate dZ of the last layer down, filling `grads`; returns dX
         when asked (the saliency map), else None."""
         d = dZ
-        for i in range(len(self.layers) - 1, -1, -1):
-            d = self.layers[i].backward(d, need_input_grad=i > 0 or need_input_grad)
+        for i in range(len(self.stages) - 1, -1, -1):
+            d = self.stages[i].backward(d, need_input_grad=i > 0 or need_input_grad)
         return d
 
     def gradient(self, X, labels, l2=0.0):

@@ -133,6 +133,28 @@ def test_gradient_check_conv_on_a_sharded_batch():
     np.testing.assert_allclose(net.grads, whole.grads, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_a_pooled_conv_block_computes_what_its_three_layers_compute(activation):
+    """conv -> activation -> pool, run as conv -> pool -> bias -> activation
+    (PooledConv), reads the same to the last bit and learns the same."""
+    net = Network(architecture(hidden=(8,), activation=activation, conv=((3, 5), (4, 3))), seed=4)
+    assert [type(stage).__name__ for stage in net.stages][:2] == ["PooledConv", "PooledConv"]
+    rng = np.random.default_rng(4)
+    for layer in net.layers:
+        if "b" in layer.params:
+            layer.params["b"][...] = rng.uniform(-0.5, 0.5, layer.params["b"].shape)
+    X = as_columns(toy_images(40)[0])
+    labels = rng.integers(0, 10, X.shape[1])
+    layer_by_layer = net.twin()
+    layer_by_layer.stages = layer_by_layer.layers
+    A = X
+    for layer in net.layers:
+        A = layer.forward(A)
+    np.testing.assert_array_equal(net.forward(X), A)
+    assert net.shard_gradient(X, labels) == layer_by_layer.shard_gradient(X, labels)
+    np.testing.assert_allclose(net.grads, layer_by_layer.grads, rtol=1e-5, atol=1e-6)
+
+
 def test_max_pool_gives_a_tied_block_one_gradient():
     """Blocks of equal values (an empty corner of a drawing) pass the
     gradient to their first member only, as the max has one input to move."""
