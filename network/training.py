@@ -9,6 +9,7 @@ simply not asking for the next one, and resume later.
 import dataclasses
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from .digits import per_digit_subset, split_dev
 from .mnist import fetch_mnist
 from .model import Network, architecture, as_columns
 from .optimizers import OPTIMIZER_NAMES, OPTIMIZERS, scheduled_lr
+from .priority import run_in_background
 from .recipe_rules import RULES, RecipeError
 
 DIVERGED_LOSS = 100.0  # a start-of-training loss is ln(10) = 2.3
@@ -182,6 +184,42 @@ def total_steps(config: TrainConfig, n_train: int) -> int:
     return config.epochs * steps_per_epoch(config, n_train)
 
 
+def batches(config, images, labels, rng):
+    """The (X, labels) of every training step, in order: a fresh shuffle at
+    the start of each epoch (mini-batches), and the batch's images freshly
+    distorted when the recipe augments them.  Only this generator draws
+    from `rng`, so computing it ahead (see `ahead`) changes no number."""
+    n = len(labels)
+    full_batch = config.batch_size is None
+    batch_size = n if full_batch else min(config.batch_size, n)
+    per_epoch = steps_per_epoch(config, n)
+    # Full batch: convert every image once, to the contiguous (784, N) matrix
+    # BLAS multiplies fastest.  Mini-batches convert only their own images,
+    # so that a paused run does not hold a float copy of the whole set.
+    everything = as_columns(images) if full_batch and not config.augment else None
+    order = np.arange(n)
+    for step in range(total_steps(config, n)):
+        in_epoch = step % per_epoch
+        if in_epoch == 0 and not full_batch:
+            order = rng.permutation(n)
+        idx = order[in_epoch * batch_size:(in_epoch + 1) * batch_size]
+        if config.augment:
+            yield as_columns(augment(images[idx], rng, config.augment, labels[idx])), labels[idx]
+        else:
+            yield (everything if full_batch else as_columns(images[idx])), labels[idx]
+
+
+def ahead(items):
+    """The items of an iterator, each computed on a second thread while the
+    caller works on the one before: distorting the next batch costs the
+    training step no time when a core has a moment free (README, "Speed")."""
+    with ThreadPoolExecutor(1, thread_name_prefix="next-batch", initializer=run_in_background) as pool:
+        coming = pool.submit(next, items, None)
+        while (item := coming.result()) is not None:
+            coming = pool.submit(next, items, None)
+            yield item
+
+
 def train_steps(net, config, train_images, train_labels, dev_images=None, dev_labels=None):
     """Train `net` on uint8 images (N, 28, 28) and int labels, one step per
     `next()`, yielding a Progress after each.
@@ -196,32 +234,21 @@ def train_steps(net, config, train_images, train_labels, dev_images=None, dev_la
     rng = np.random.default_rng([config.seed, 1])  # the network's own rng initialised it
     optimizer = OPTIMIZERS[config.optimizer](net.params.size)
     last_good = net.params.copy()
-    full_batch = config.batch_size is None
-    batch_size = n if full_batch else min(config.batch_size, n)
+    batch_size = n if config.batch_size is None else min(config.batch_size, n)
     per_epoch = steps_per_epoch(config, n)
     total = total_steps(config, n)
-    # Full batch: convert every image once, to the contiguous (784, N) matrix
-    # BLAS multiplies fastest.  Mini-batches convert only their own images,
-    # so that a paused run does not hold a float copy of the whole set.
-    everything = as_columns(train_images) if full_batch and not config.augment else None
+    steps = batches(config, train_images, train_labels, rng)
+    if config.augment:  # a batch of distortions is worth a thread; a plain one is not
+        steps = ahead(steps)
     has_dev = dev_labels is not None and len(dev_labels) > 0
 
     seconds = 0.0
     seen = correct = 0
-    order = np.arange(n)
     for step in range(total):
         start = time.perf_counter()
-        in_epoch = step % per_epoch
-        if in_epoch == 0:
+        if step % per_epoch == 0:
             seen = correct = 0
-            if not full_batch:
-                order = rng.permutation(n)
-        idx = order[in_epoch * batch_size:(in_epoch + 1) * batch_size]
-        labels = train_labels[idx]
-        if config.augment:
-            X = as_columns(augment(train_images[idx], rng, config.augment, labels))
-        else:
-            X = everything if full_batch else as_columns(train_images[idx])
+        X, labels = next(steps)
 
         loss, batch_correct = net.gradient(X, labels, config.l2)
         if not math.isfinite(loss) or loss > DIVERGED_LOSS:

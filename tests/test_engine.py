@@ -12,7 +12,8 @@ from network.conv import MaxPool2D
 from network.model import MIN_SHARD, SHARDS, ArchitectureError, Network, architecture, as_columns
 from network.optimizers import ONECYCLE_WARMUP, OPTIMIZERS, scheduled_lr
 from network.recipe_rules import RecipeError
-from network.training import PRESETS, TrainConfig, TrainingDiverged, new_network, train_steps, train_to_end
+from network.training import (PRESETS, TrainConfig, TrainingDiverged, ahead, batches, new_network, train_steps,
+                              train_to_end)
 from tests.toys import toy_images
 
 # -- activations -------------------------------------------------------------
@@ -324,6 +325,17 @@ def test_flag_gives_some_1s_a_stroke_down_to_the_left_of_their_top():
 
 
 # -- training loop -----------------------------------------------------------
+
+def test_batches_distorted_ahead_on_another_thread_are_the_batches_in_line():
+    images, labels = toy_images(50)
+    config = TrainConfig(batch_size=16, epochs=2, augment=("shift", "rotate", "thickness"))
+    in_line = list(batches(config, images, labels, np.random.default_rng(5)))
+    computed_ahead = list(ahead(batches(config, images, labels, np.random.default_rng(5))))
+    assert len(in_line) == len(computed_ahead) == 8
+    for (X, y), (X_ahead, y_ahead) in zip(in_line, computed_ahead):
+        np.testing.assert_array_equal(X, X_ahead)
+        np.testing.assert_array_equal(y, y_ahead)
+
 
 def test_fast_preset_learns_toy_images():
     images, labels = toy_images(1000)
