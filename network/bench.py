@@ -58,12 +58,8 @@ def flops_per_image(net):
     multiply-add of the forward pass (W A, at every position of a conv),
     as many for dW = dZ A^T, and as many again for dA = W^T dZ in every
     layer but the first (nothing below it to learn)."""
-    multiply_adds = []
-    for layer in net.layers:
-        if "W" in layer.params:
-            positions = int(np.prod(layer.out_shape[1:])) if len(layer.out_shape) == 3 else 1
-            multiply_adds.append(layer.params["W"].size * positions)
-    return 2 * (2 * sum(multiply_adds) + sum(multiply_adds[1:]))
+    first = next(layer for layer in net.layers if layer.multiply_adds)
+    return 2 * (3 * net.multiply_adds - first.multiply_adds)
 
 
 def random_images(n=IMAGES, seed=0):

@@ -59,6 +59,12 @@ class Conv2D:
         self.params["W"][...] = rng.standard_normal(self.param_shapes["W"], dtype=np.float32) * np.float32(std)
         self.params["b"][...] = 0
 
+    @property
+    def multiply_adds(self):
+        """Of one example's forward pass: every filter weight at every position."""
+        _, Ho, Wo = self.out_shape
+        return int(np.prod(self.param_shapes["W"])) * Ho * Wo
+
     def patches(self, images):
         """Every k x k patch of images (C, H, W, m) as a view (C, k, k, Ho, Wo, m):
         patch (i, j) of output pixel (y, x) is input pixel (y + i, x + j)."""
@@ -131,6 +137,7 @@ class MaxPool2D:
     translation invariance, and a quarter of the numbers to carry."""
 
     param_shapes: dict[str, tuple[int, ...]] = {}
+    multiply_adds = 0
 
     def __init__(self, in_shape, size=2):
         self.in_shape = C, H, W = in_shape

@@ -40,6 +40,11 @@ class Dense:
         W[...] = rng.standard_normal(W.shape, dtype=np.float32) * np.float32(std)
         b[...] = 0
 
+    @property
+    def multiply_adds(self):
+        """Of one example's forward pass."""
+        return self.n_in * self.n_out
+
     def forward(self, A_prev, training=False, keep=False):
         if keep:
             self.A_prev = A_prev
@@ -63,6 +68,7 @@ class Activation:
     """A = f(Z), elementwise; backward applies the chain rule dZ = dA * f'(Z)."""
 
     param_shapes: dict[str, tuple[int, ...]] = {}
+    multiply_adds = 0
 
     def __init__(self, name):
         self.name = name
@@ -89,6 +95,7 @@ class Dropout:
     """
 
     param_shapes: dict[str, tuple[int, ...]] = {}
+    multiply_adds = 0
 
     def __init__(self, rate, rng):
         self.rate, self.rng = rate, rng

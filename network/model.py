@@ -40,9 +40,14 @@ keep_freed_memory()  # once per process: see memory.py
 
 # A training batch is cut in two, one half per core of the 2-core machines
 # this runs on (fixed, not the core count, so that a recipe trains the same
-# network everywhere); parts under MIN_SHARD examples are not worth a thread.
+# network everywhere), when each half is at least MIN_SHARD_WORK
+# multiply-adds of forward pass: the halves' threads hand Python's lock to
+# each other at every NumPy call, which costs more than a second core saves
+# for a small network (784-256-128-10, 15 M a half at batch 128: 0.98 s an
+# epoch in one piece, 1.11 s in halves; the CNN, 51 M a half: 1.6x faster
+# in halves on a quiet machine; README, "Speed").
 SHARDS = 2
-MIN_SHARD = 32
+MIN_SHARD_WORK = 20_000_000
 
 
 @cache
@@ -196,6 +201,7 @@ class Network:
         self.params = np.zeros(sum(sizes), dtype=dtype) if new else params
         self.grads = np.zeros_like(self.params)
         self.stages = fused(self.layers)
+        self.multiply_adds = sum(layer.multiply_adds for layer in self.layers)  # of one example's forward pass
         self.weight_views = []  # L2 decays weights, never biases
         self.twins = []         # the other shards' networks (see gradient)
         offset = 0
@@ -248,7 +254,7 @@ class Network:
         averaged: the same gradient, up to the order of the sums.
         """
         m = X.shape[1]
-        shards = SHARDS if m >= SHARDS * MIN_SHARD else 1
+        shards = SHARDS if m * self.multiply_adds >= SHARDS * MIN_SHARD_WORK else 1
         while len(self.twins) < shards - 1:
             self.twins.append(self.twin(seed=[self.seed, len(self.twins) + 1]))
         bounds = [m * i // shards for i in range(shards + 1)]

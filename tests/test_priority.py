@@ -19,7 +19,7 @@ def niceness(thread):
 @linux_threads
 def test_a_training_run_s_threads_give_way_and_the_page_s_do_not():
     mine = niceness(threading.current_thread())
-    worker = new_worker(dataclasses.replace(ENDLESS, batch_size=64)).start()   # batches cut in two: shards
+    worker = new_worker(dataclasses.replace(ENDLESS, batch_size=64, hidden=(1024,), iterations=1000)).start()  # in two
     try:
         wait_for(lambda: steps_done(worker) > 3)
         assert niceness(worker._thread) >= BACKGROUND_NICENESS
