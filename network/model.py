@@ -20,7 +20,6 @@ operations whatever the architecture.
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache
 
@@ -61,9 +60,13 @@ def shard_pool():
 
 @cache
 def blas_threads():
-    """The BLAS libraries' thread settings.  While the parts of a batch run,
-    BLAS gets one thread each: the cores are already busy, and OpenBLAS
-    threads competing for them spin (an epoch 10x slower, measured)."""
+    """The BLAS libraries' thread settings.  Training's matrix products get
+    one BLAS thread each, always: OpenBLAS threads that do not both get a
+    core spin waiting for each other (an epoch 10x slower, measured on this
+    shared machine), and a product split across threads can round
+    differently (784-256-10's first layer does), so a recipe would not train
+    the same network in the app (BLAS on one thread, ui/__init__.py) and on
+    the command line."""
     return ThreadpoolController()
 
 
@@ -259,7 +262,7 @@ class Network:
             self.twins.append(self.twin(seed=[self.seed, len(self.twins) + 1]))
         bounds = [m * i // shards for i in range(shards + 1)]
         parts = [(X[:, a:b], labels[a:b]) for a, b in zip(bounds, bounds[1:])]  # views: no copy
-        with blas_threads().limit(limits=1, user_api="blas") if shards > 1 else nullcontext():
+        with blas_threads().limit(limits=1, user_api="blas"):
             others = [shard_pool().submit(twin.shard_gradient, *part) for twin, part in zip(self.twins, parts[1:])]
             results = [self.shard_gradient(*parts[0])] + [future.result() for future in others]
         loss = sum(part_loss * len(part[1]) for (part_loss, _), part in zip(results, parts)) / m

@@ -6,15 +6,23 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from network import model
 from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax
 from network.augment import AUGMENTATIONS, augment
 from network.conv import MaxPool2D
-from network import model
 from network.model import SHARDS, ArchitectureError, Network, architecture, as_columns
 from network.optimizers import ONECYCLE_WARMUP, OPTIMIZERS, scheduled_lr
 from network.recipe_rules import RecipeError
-from network.training import (PRESETS, TrainConfig, TrainingDiverged, ahead, batches, new_network, train_steps,
-                              train_to_end)
+from network.training import (
+    PRESETS,
+    TrainConfig,
+    TrainingDiverged,
+    ahead,
+    batches,
+    new_network,
+    train_steps,
+    train_to_end,
+)
 from tests.toys import toy_images
 
 # -- activations -------------------------------------------------------------
