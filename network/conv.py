@@ -114,14 +114,22 @@ class Conv2D:
         return Z.reshape(-1, m)
 
     def backward(self, dZ, need_input_grad=True):
+        self.bias_gradient(dZ)
+        return self.backward_weighted_sums(dZ, need_input_grad)
+
+    def bias_gradient(self, dZ):
+        """db = the sum of dZ over every position of every example, / m."""
+        np.sum(dZ.reshape(self.filters, -1), axis=1, keepdims=True, out=self.grads["b"])
+        self.grads["b"] *= 1 / self.m  # a Python float keeps the array's dtype
+
+    def backward_weighted_sums(self, dZ, need_input_grad=True):
+        """dW from dZ, and dA_prev when asked (the first layer never is)."""
         m = self.m
         dZ = dZ.reshape(self.filters, -1)
         # dW = dZ cols^T, computed as (cols dZ^T)^T: OpenBLAS is ~15% faster
         # this way round for these long, thin products (measured).
         self.grads["W"][...] = (self.cols @ dZ.T).T
-        self.grads["W"] *= 1 / m  # a Python float keeps the array's dtype
-        np.sum(dZ, axis=1, keepdims=True, out=self.grads["b"])
-        self.grads["b"] *= 1 / m
+        self.grads["W"] *= 1 / m
         if not need_input_grad:
             return None
         dcols = self.buffers.get("dcols", self.cols.shape, dZ.dtype)
@@ -204,10 +212,9 @@ class PooledConv:
     (rounding rises too, so the values are the same to the last bit).  In
     this order the bias and the activation, forward and backward, touch a
     quarter of the numbers.  Backward is the chain rule through the same
-    order: the activation's derivative on the pooled values, then the pool
-    hands each block's gradient to its winner, then the convolution.  The
-    bias gradient, the sum of dZ over positions, is the same either way,
-    because the pool moves gradient without adding any.
+    order: the activation's derivative on the pooled values, the bias
+    gradient (their sum), then the pool hands each block's gradient to its
+    winner, then the convolution's weights and input.
 
     It holds the network's own three layers (their weights, gradients and
     buffers); the network draws them one by one (hidden_activations).
@@ -223,7 +230,9 @@ class PooledConv:
         return self.activation.forward(P, training, keep)
 
     def backward(self, dA, need_input_grad=True):
-        return self.conv.backward(self.pool.backward(self.activation.backward(dA)), need_input_grad)
+        dP = self.activation.backward(dA)
+        self.conv.bias_gradient(dP)
+        return self.conv.backward_weighted_sums(self.pool.backward(dP), need_input_grad)
 
     def describe(self):
         return f"{self.conv.describe()}, {self.activation.describe()}, {self.pool.describe()}"
