@@ -15,10 +15,11 @@ let grow to 64 MB; and glibc gives each thread that allocates while another
 does an arena of its own, up to 16 on 2 cores.  So:
 
 - the process keeps a single arena (MALLOC_ARENA_MAX=1).  mallopt sets it
-  only while fewer than 9 arenas exist, and a Streamlit server has made 13
-  before the app's first line runs: so the server is started with it in its
-  environment (SERVER_ENVIRONMENT: `make app`, deploy/Dockerfile, the tests'
-  servers); elsewhere keep_freed_memory sets it;
+  only while fewer than 9 arenas exist, and a Streamlit server's threads
+  have made 13 by the time its first page imports the network (measured):
+  so the server is started with it in its environment (SERVER_ENVIRONMENT:
+  `make app`, deploy/Dockerfile, the tests' servers); elsewhere
+  keep_freed_memory sets it;
 - a janitor thread gives the free memory back every few seconds while no
   run trains (training would only take it again), after the app has let
   go of what closed tabs held.
