@@ -28,10 +28,11 @@ import numpy as np
 from network import memory
 memory.keep_freed_memory()
 start = memory.resident_mb()
-ready = threading.Barrier(4)
+ready, done = threading.Barrier(4), threading.Barrier(4)
 def train():
     ready.wait()   # all four allocate at once: without the limit, each gets an arena
     arrays = [np.ones(1 << 17) for _ in range(8)]
+    done.wait()    # and all hold theirs before any frees: none reuses another's
     del arrays
 threads = [threading.Thread(target=train) for _ in range(4)]
 for t in threads: t.start()
