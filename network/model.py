@@ -42,9 +42,10 @@ keep_freed_memory()  # once per process: see memory.py
 # network everywhere), when each half is at least MIN_SHARD_WORK
 # multiply-adds of forward pass: the halves' threads hand Python's lock to
 # each other at every NumPy call, which costs more than a second core saves
-# for a small network (784-256-128-10, 15 M a half at batch 128: 0.98 s an
-# epoch in one piece, 1.11 s in halves; the CNN, 51 M a half: 1.6x faster
-# in halves on a quiet machine; README, "Speed").
+# for a small network (784-256-128-10, 15 M a half at batch 128: 0.97 s an
+# epoch in one piece, 1.41 s in halves), while the CNN (51 M a half) ran
+# 1.6x faster in halves on a quiet machine (scripts/shard_choice.py;
+# README, "Speed").
 SHARDS = 2
 MIN_SHARD_WORK = 20_000_000
 

@@ -4,7 +4,8 @@ One network (default: the shipped CNN's architecture) runs forward and
 backward on one thread, BLAS on one thread, on a batch of random images
 (64: half of a batch of 128, what each core computes), and each stage's
 median CPU time (time.thread_time, so another program's use of the cores
-counts for little) is printed, with their sum.
+counts for little) is printed, with their sum, and the CPU time of
+distorting a batch of 128 images with the Default recipe's augmentations.
 
     .venv/bin/python scripts/profile_step.py [--batch 64] [--conv 16x5,32x3] [--hidden 128] [--repeats 60]
 """
@@ -22,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from network.activations import one_hot, softmax  # noqa: E402
+from network.augment import augment  # noqa: E402
 from network.model import as_columns  # noqa: E402
-from network.training import TrainConfig, new_network, parse_conv, parse_widths  # noqa: E402
+from network.training import PRESETS, TrainConfig, new_network, parse_conv, parse_widths  # noqa: E402
 
 
 def timed(call):
@@ -61,6 +63,10 @@ def main():
         total += f + b
         print(f"{stage.describe():34s} forward {f:6.3f} ms   backward {b:6.3f} ms")
     print(f"total {total:.2f} ms of CPU for {args.batch} images")
+    images = rng.integers(0, 256, (128, 28, 28), dtype=np.uint8)
+    kinds = PRESETS["default"].augment
+    distorting = [timed(lambda: as_columns(augment(images, rng, kinds)))[1] for _ in range(args.repeats)]
+    print(f"distorting 128 images ({', '.join(kinds)}): {statistics.median(distorting) * 1e3:.2f} ms of CPU")
 
 
 if __name__ == "__main__":
