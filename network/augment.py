@@ -20,7 +20,7 @@ strokes, so a network trained on them reads a flagged 1 as a 7).
 
 import numpy as np
 
-AUGMENTATIONS = ("shift", "rotate", "scale", "shear", "elastic", "thickness", "flag")
+AUGMENTATIONS = ("shift", "rotate", "scale", "shear", "elastic", "thickness", "flag", "cross", "hook", "pen")
 GEOMETRIC = ("shift", "rotate", "scale", "shear", "elastic")
 
 SIZE = 28
@@ -43,6 +43,23 @@ P_THICKER, P_THINNER = 0.3, 0.15
 P_FLAG = 0.5
 FLAG_LENGTH = (0.25, 0.6)
 FLAG_ANGLE = (15.0, 60.0)
+# Cross: this share of the 7s gets a short bar across its stem, about half
+# way down, as long as this share of the digit's height, tilted up to this
+# many degrees.
+P_CROSS = 0.3
+CROSS_LENGTH = (0.3, 0.55)
+CROSS_TILT = 15.0
+# Hook: this share of the 9s gets a tail that turns back to the left at the
+# bottom of the stem (as in a handwritten "g"), as long as this share of the
+# digit's height, rising this many degrees above the horizontal.
+P_HOOK = 0.3
+HOOK_LENGTH = (0.15, 0.4)
+HOOK_ANGLE = (0.0, 45.0)
+# Pen: this share of the images is redrawn as a canvas pen draws: thinned to
+# its skeleton, then inked along it by a round pen of a random radius (a
+# stroke about 2 r + 1 px wide; MNIST's are about 2 to 3).
+P_PEN = 0.5
+PEN_RADIUS = (0.6, 1.5)
 
 _CENTRE = (SIZE - 1) / 2
 _PADDED = SIZE + 3                   # a frame of zeros around each image (see warp)
@@ -65,14 +82,26 @@ _SMOOTH = _gaussian_matrix(ELASTIC_SIGMA)
 
 def augment(images, rng, kinds=AUGMENTATIONS, labels=None):
     """A randomly distorted copy of a batch of uint8 images (m, 28, 28), as
-    float32 in [0, 1].  `kinds` picks which distortions to use; "flag"
-    needs the images' `labels`."""
+    float32 in [0, 1].  `kinds` picks which distortions to use; "flag",
+    "cross" and "hook" need the images' `labels`."""
     m = images.shape[0]
     out = images.astype(np.float32) * np.float32(1 / 255)
+    if "pen" in kinds:
+        chosen = np.flatnonzero(rng.random(m) < P_PEN)
+        if len(chosen):
+            out[chosen] = redrawn(out[chosen], rng)
     if "flag" in kinds and labels is not None:
         ones = np.flatnonzero((labels == 1) & (rng.random(m) < P_FLAG))
         if len(ones):
             out[ones] = flagged(out[ones], rng)
+    if "cross" in kinds and labels is not None:
+        sevens = np.flatnonzero((labels == 7) & (rng.random(m) < P_CROSS))
+        if len(sevens):
+            out[sevens] = crossed(out[sevens], rng)
+    if "hook" in kinds and labels is not None:
+        nines = np.flatnonzero((labels == 9) & (rng.random(m) < P_HOOK))
+        if len(nines):
+            out[nines] = hooked(out[nines], rng)
     if any(k in kinds for k in GEOMETRIC):
         out = warp(out, source_positions(m, rng, kinds))
     if "thickness" in kinds:
@@ -176,10 +205,135 @@ def flagged(ones, rng):
     width = np.maximum(ink.sum(axis=(1, 2)) / np.maximum(rows_with_ink.sum(axis=1), 1), 1.5)
     length = rng.uniform(*FLAG_LENGTH, k) * height
     angle = np.radians(rng.uniform(*FLAG_ANGLE, k))
-    dx, dy = -length * np.cos(angle), length * np.sin(angle)
+    return np.maximum(ones, segments(x0, y0, -length * np.cos(angle), length * np.sin(angle), width))
+
+
+def crossed(sevens, rng):
+    """7s (k, 28, 28) in [0, 1] with a bar across the stem, as many hands
+    cross a 7 (MNIST's are mostly bare, so a network reads a crossed 7 as a
+    2): a short round-pen stroke centred on the stem about half way down."""
+    k = sevens.shape[0]
+    ink = sevens > 0.5
+    rows_with_ink = ink.any(axis=2)
+    top = rows_with_ink.argmax(axis=1)
+    bottom = SIZE - 1 - rows_with_ink[:, ::-1].argmax(axis=1)
+    height = np.maximum(bottom - top + 1, 1)
+    # The bar's middle: the middle of the ink in the row 45-60% of the way down.
+    row = np.clip(top + rng.uniform(0.45, 0.6, k) * height, 0, SIZE - 1).round().astype(np.intp)
+    in_row = ink[np.arange(k), row]
+    xc = (in_row * np.arange(SIZE)).sum(axis=1) / np.maximum(in_row.sum(axis=1), 1)
+    xc = np.where(in_row.any(axis=1), xc, _CENTRE)
+    width = pen_width(sevens)
+    length = rng.uniform(*CROSS_LENGTH, k) * height
+    tilt = np.radians(rng.uniform(-CROSS_TILT, CROSS_TILT, k))
+    dx, dy = length * np.cos(tilt), -length * np.sin(tilt)
+    bar = segments(xc - dx / 2, row - dy / 2, dx, dy, width)
+    return np.maximum(sevens, bar)
+
+
+def hooked(nines, rng):
+    """9s (k, 28, 28) in [0, 1] whose stem ends in a tail turning back to the
+    left (MNIST's 9s mostly end straight, so a network reads a hooked 9 as a
+    3): a round-pen stroke from the bottom of the ink, left and up."""
+    k = nines.shape[0]
+    ink = nines > 0.5
+    rows_with_ink = ink.any(axis=2)
+    top = rows_with_ink.argmax(axis=1)
+    bottom = SIZE - 1 - rows_with_ink[:, ::-1].argmax(axis=1)
+    height = np.maximum(bottom - top + 1, 1)
+    bottom_row = ink[np.arange(k), bottom]
+    x0 = (bottom_row * np.arange(SIZE)).sum(axis=1) / np.maximum(bottom_row.sum(axis=1), 1)
+    length = rng.uniform(*HOOK_LENGTH, k) * height
+    angle = np.radians(rng.uniform(*HOOK_ANGLE, k))
+    width = pen_width(nines)
+    # Start half a pen width above the bottom, so the tail joins the stem's end.
+    tail = segments(x0, bottom - width / 2, -length * np.cos(angle), -length * np.sin(angle), width)
+    return np.maximum(nines, tail)
+
+
+def pen_width(images):
+    """Each image's stroke width in pixels: twice the ink's area over its
+    outline (a stroke of length L and width w has area w L and an outline
+    about 2 L long), at least 1.5."""
+    outline = np.abs(np.diff(images, axis=1)).sum(axis=(1, 2)) + np.abs(np.diff(images, axis=2)).sum(axis=(1, 2))
+    return np.maximum(2 * images.sum(axis=(1, 2)) / np.maximum(outline, 1e-6), 1.5)
+
+
+def segments(x0, y0, dx, dy, width):
+    """k images (k, 28, 28) each holding one round-pen stroke from (x0, y0)
+    to (x0 + dx, y0 + dy), `width` px wide: each pixel as bright as it is
+    close to the segment (full within half a pen width, fading over one pixel)."""
+    k = len(x0)
+    squared = np.maximum(dx ** 2 + dy ** 2, 1e-6)
     # Distance from each pixel to the segment (x0, y0) + t (dx, dy), t in [0, 1].
     px, py = _COLS.ravel()[None] - x0[:, None], _ROWS.ravel()[None] - y0[:, None]
-    t = np.clip((px * dx[:, None] + py * dy[:, None]) / (length ** 2)[:, None], 0, 1)
+    t = np.clip((px * dx[:, None] + py * dy[:, None]) / squared[:, None], 0, 1)
     distance = np.hypot(px - t * dx[:, None], py - t * dy[:, None])
-    flag = np.clip(width[:, None] / 2 + 0.5 - distance, 0, 1).astype(np.float32)
-    return np.maximum(ones, flag.reshape(k, SIZE, SIZE))
+    stroke = np.clip(width[:, None] / 2 + 0.5 - distance, 0, 1).astype(np.float32)
+    return stroke.reshape(k, SIZE, SIZE)
+
+
+# Zhang and Suen's thinning (1984) peels a shape's boundary pixels in two
+# alternating passes until one-pixel lines remain.  Whether a pixel goes
+# depends only on its 8 neighbours, so each pass looks its answer up in a
+# table indexed by the neighbours as 8 bits: P2 (north), P3 (north-east), ...
+# P9 (north-west), clockwise.
+_NEIGHBOURS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
+
+
+def _thinning_tables():
+    codes = np.arange(256)
+    p = [(codes >> i) & 1 for i in range(8)]              # p[0] = P2 ... p[7] = P9
+    count = sum(p)
+    rises = sum((1 - p[i]) & p[(i + 1) % 8] for i in range(8))   # 0 -> 1 going round
+    keepable = (count >= 2) & (count <= 6) & (rises == 1)
+    first = keepable & ((p[0] & p[2] & p[4]) == 0) & ((p[2] & p[4] & p[6]) == 0)
+    second = keepable & ((p[0] & p[2] & p[6]) == 0) & ((p[0] & p[4] & p[6]) == 0)
+    return first, second
+
+
+_THIN_FIRST, _THIN_SECOND = _thinning_tables()
+
+
+def skeletons(ink):
+    """One-pixel-wide centre lines of boolean images (k, 28, 28) (Zhang-Suen)."""
+    skeleton = ink.copy()
+    changed = True
+    while changed:
+        changed = False
+        for deletable in (_THIN_FIRST, _THIN_SECOND):
+            padded = np.pad(skeleton, ((0, 0), (1, 1), (1, 1)))
+            code = np.zeros(skeleton.shape, np.uint8)
+            for bit, (dy, dx) in enumerate(_NEIGHBOURS):
+                code |= padded[:, 1 + dy:1 + dy + SIZE, 1 + dx:1 + dx + SIZE].astype(np.uint8) << bit
+            remove = skeleton & deletable[code]
+            if remove.any():
+                skeleton &= ~remove
+                changed = True
+    return skeleton
+
+
+# The pen's footprint: every offset within reach of the largest radius.
+_REACH = int(np.ceil(PEN_RADIUS[1] + 0.5))
+_OFFSETS = [(dy, dx) for dy in range(-_REACH, _REACH + 1) for dx in range(-_REACH, _REACH + 1)]
+
+
+def redrawn(images, rng):
+    """Images (k, 28, 28) in [0, 1] redrawn with a round pen of a random
+    radius along their skeleton, as a canvas draws (every stroke one width,
+    round ends), where MNIST's pens swell and taper."""
+    k = images.shape[0]
+    skeleton = skeletons(images > 0.3).astype(np.float32)
+    radius = rng.uniform(*PEN_RADIUS, k).astype(np.float32)[:, None, None]
+    padded = np.pad(skeleton, ((0, 0), (_REACH, _REACH), (_REACH, _REACH)))
+    out = np.zeros_like(images)
+    for dy, dx in _OFFSETS:
+        # A skeleton pixel this far away inks this pixel fully within the
+        # radius and fades over the next pixel (anti-aliasing).
+        weight = np.clip(radius + np.float32(0.5 - np.hypot(dy, dx)), 0, 1)
+        shifted = padded[:, _REACH + dy:_REACH + dy + SIZE, _REACH + dx:_REACH + dx + SIZE]
+        np.maximum(out, shifted * weight, out=out)
+    # An image with no ink to thin stays as it was.
+    empty = skeleton.sum(axis=(1, 2)) == 0
+    out[empty] = images[empty]
+    return out

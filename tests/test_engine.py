@@ -8,7 +8,7 @@ import pytest
 
 from network import model
 from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax
-from network.augment import AUGMENTATIONS, augment
+from network.augment import AUGMENTATIONS, augment, redrawn, skeletons
 from network.conv import MaxPool2D
 from network.model import SHARDS, ArchitectureError, Network, architecture, as_columns
 from network.optimizers import ONECYCLE_WARMUP, OPTIMIZERS, scheduled_lr
@@ -331,6 +331,66 @@ def test_flag_gives_some_1s_a_stroke_down_to_the_left_of_their_top():
         assert cols.max() <= 16 and cols.min() < 13 and rows.min() >= 2  # to the left, from the top down
     # without labels nothing is flagged
     np.testing.assert_allclose(augment(images, np.random.default_rng(0), ("flag",)), images / 255, rtol=1e-6)
+
+
+def test_cross_gives_some_7s_a_bar_across_the_stem():
+    seven = np.zeros((28, 28), np.uint8)
+    seven[4:6, 8:20] = 255                       # the top bar
+    seven[6:24, 18:20] = 255                     # a straight stem
+    images = np.stack([seven] * 42)
+    labels = np.array([7] * 40 + [1] * 2)          # labelled 1: never crossed
+    out = augment(images, np.random.default_rng(0), ("cross",), labels)
+    assert np.all(out >= images / 255 - 1e-6)
+    added = out - images / 255
+    crossed = added.sum(axis=(1, 2)) > 1
+    assert 3 < crossed[:40].sum() < 30 and not crossed[40:].any()
+    for image in added[crossed]:
+        rows, cols = np.nonzero(image > 0.5)
+        assert 10 <= rows.min() and rows.max() <= 20          # about half way down
+        assert cols.min() < 17 and cols.max() > 20            # on both sides of the stem
+
+
+def test_hook_gives_some_9s_a_tail_turning_left_at_the_bottom():
+    nine = np.zeros((28, 28), np.uint8)
+    nine[4:12, 10:20] = 255                      # a (filled) loop
+    nine[4:24, 18:20] = 255                      # the stem
+    images = np.stack([nine] * 42)
+    labels = np.array([9] * 40 + [3] * 2)
+    out = augment(images, np.random.default_rng(0), ("hook",), labels)
+    assert np.all(out >= images / 255 - 1e-6)
+    added = out - images / 255
+    hooked = added.sum(axis=(1, 2)) > 1
+    assert 3 < hooked[:40].sum() < 30 and not hooked[40:].any()
+    for image in added[hooked]:
+        rows, cols = np.nonzero(image > 0.5)
+        assert rows.min() >= 14 and rows.max() <= 24 and cols.min() < 17   # from the stem's end, to the left
+
+
+def test_skeletons_are_one_pixel_lines_inside_the_ink():
+    bar = np.zeros((1, 28, 28), bool)
+    bar[0, 5:23, 10:15] = True                   # a stroke 5 px wide
+    skeleton = skeletons(bar)
+    assert skeleton.sum() > 10 and not (skeleton & ~bar).any()
+    assert skeleton.sum(axis=2).max() == 1       # one pixel across
+    ring = np.zeros((1, 28, 28), bool)
+    ring[0, 6:22, 6:22] = True
+    ring[0, 10:18, 10:18] = False                # a thick 0
+    thin = skeletons(ring)
+    assert not thin[0, 10:18, 10:18].any() and thin[0, :, 14].sum() == 2   # still closed round its hole
+
+
+def test_pen_redraws_strokes_one_round_pen_wide():
+    image = np.zeros((28, 28), np.float32)
+    image[6:22, 10:12] = 1.0                     # thin at the top ...
+    image[14:22, 10:16] = 1.0                    # ... a blob at the bottom: MNIST's pens swell
+    out = redrawn(np.stack([image] * 20), np.random.default_rng(0))
+    assert out.shape == (20, 28, 28) and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+    widths = (out > 0.5).sum(axis=2)             # ink per row
+    inked = widths[:, 8:18]
+    assert inked.min() >= 1 and widths[:, 8:12].max() <= 4   # unbroken, one pen wide
+    assert widths[:, 15:18].mean() < 4 < 6                   # the 6 px blob thinned to the pen
+    empty = np.zeros((1, 28, 28), np.float32)
+    assert not redrawn(empty, np.random.default_rng(0)).any()
 
 
 # -- training loop -----------------------------------------------------------

@@ -52,8 +52,9 @@ def link_warning(at):
 def test_reading_a_link_checks_every_value_and_writes_it_back():
     lesson = read_lesson({"hidden": "256, 128", "lr": "0.05", "batch": "full", "augment": "all", "hide": "lr,l2"})
     assert lesson.preset == "custom" and not lesson.problems
-    # "all" is every kind, elastic and flag too
-    assert lesson.settings["augment"] == ["shift", "rotate", "scale", "shear", "elastic", "thickness", "flag"]
+    # "all" is every kind, elastic and the label-aware ones too
+    assert lesson.settings["augment"] == ["shift", "rotate", "scale", "shear", "elastic", "thickness", "flag",
+                                          "cross", "hook", "pen"]
     query = lesson_query(lesson.preset, lesson.settings, None, lesson.hide)
     assert read_lesson(query).settings == lesson.settings and read_lesson(query).hide == ("lr", "l2")
     assert read_lesson({"preset": "seed", "lr": "0.1"}).settings == {}  # a preset's settings are its own
