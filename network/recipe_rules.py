@@ -90,7 +90,8 @@ RULES = {
         "accuracy to see when more stops helping, or starts hurting (overfitting).", low=1, high=1_000_000),
     "augment": Rule(
         "Augmentation", "Trains on randomly shifted, rotated, rescaled, thicker or thinner copies of the digits (and "
-        "1s with a flag, as many hands write them): "
+        "1s with a flag, 7s with a bar, 9s with a tail turned left, as many hands write them; 'pen' redraws digits "
+        "along their centre line with a round pen, as a canvas draws): "
         "learns slower, but reads hand-drawn digits better.", choices=AUGMENTATIONS),
     "per_class": Rule(
         "Images per digit (0 = all)", "Train on only this many images of each digit. A few hundred learn in a "
