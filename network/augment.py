@@ -40,11 +40,12 @@ P_THICKER, P_THINNER = 0.3, 0.15
 # Flag: this share of the 1s gets a straight stroke from the top of the
 # digit, down to the left, as long as this share of the digit's height and
 # this many degrees below the horizontal, drawn with the 1's own pen width.
-# (Longer or flatter flags make 7s: with (0.25, 0.6) and (15, 60) a 30-epoch
-# run read 9 MNIST 7s as 1s, against none without the flag.)
+# (Shorter, steeper flags, 0.2-0.5 of the height at 30-65 degrees, cost
+# MNIST less but left the long flags of real hands read as 7: README,
+# "Reading real drawings: what was tried".)
 P_FLAG = 0.5
-FLAG_LENGTH = (0.2, 0.5)
-FLAG_ANGLE = (30.0, 65.0)
+FLAG_LENGTH = (0.25, 0.6)
+FLAG_ANGLE = (15.0, 60.0)
 # Cross: this share of the 7s gets a short bar across its stem, about half
 # way down, as long as this share of the digit's height, tilted up to this
 # many degrees.
