@@ -93,18 +93,13 @@ def augment(images, rng, kinds=AUGMENTATIONS, labels=None):
         chosen = np.flatnonzero(rng.random(m) < P_PEN)
         if len(chosen):
             out[chosen] = redrawn(out[chosen], rng)
-    if "flag" in kinds and labels is not None:
-        ones = np.flatnonzero((labels == 1) & (rng.random(m) < P_FLAG))
-        if len(ones):
-            out[ones] = flagged(out[ones], rng)
-    if "cross" in kinds and labels is not None:
-        sevens = np.flatnonzero((labels == 7) & (rng.random(m) < P_CROSS))
-        if len(sevens):
-            out[sevens] = crossed(out[sevens], rng)
-    if "hook" in kinds and labels is not None:
-        nines = np.flatnonzero((labels == 9) & (rng.random(m) < P_HOOK))
-        if len(nines):
-            out[nines] = hooked(out[nines], rng)
+    # Strokes many hands add to one digit: (kind, the digit, its share, the stroke).
+    for kind, digit, share, add_stroke in (("flag", 1, P_FLAG, flagged), ("cross", 7, P_CROSS, crossed),
+                                           ("hook", 9, P_HOOK, hooked)):
+        if kind in kinds and labels is not None:
+            chosen = np.flatnonzero((labels == digit) & (rng.random(m) < share))
+            if len(chosen):
+                out[chosen] = add_stroke(out[chosen], rng)
     if any(k in kinds for k in GEOMETRIC):
         out = warp(out, source_positions(m, rng, kinds))
     if "thickness" in kinds:
@@ -195,14 +190,9 @@ def flagged(ones, rng):
     of the ink, down to the left, each pixel as bright as it is close to the
     segment (full within half a pen width, fading over one pixel)."""
     k = ones.shape[0]
-    ink = ones > 0.5
-    rows_with_ink = ink.any(axis=2)
-    top = rows_with_ink.argmax(axis=1)
-    bottom = SIZE - 1 - rows_with_ink[:, ::-1].argmax(axis=1)
-    height = np.maximum(bottom - top + 1, 1)
+    ink, rows_with_ink, top, bottom, height = _extent(ones)
     # The stroke's top end: the middle of the ink in the top two rows.
-    top_rows = ink[np.arange(k), top] | ink[np.arange(k), np.minimum(top + 1, SIZE - 1)]
-    x0 = (top_rows * np.arange(SIZE)).sum(axis=1) / np.maximum(top_rows.sum(axis=1), 1)
+    x0 = _middle(ink[np.arange(k), top] | ink[np.arange(k), np.minimum(top + 1, SIZE - 1)])
     y0 = top.astype(np.float64)
     # The pen's width: ink pixels per inked row (a 1 is about one stroke wide).
     width = np.maximum(ink.sum(axis=(1, 2)) / np.maximum(rows_with_ink.sum(axis=1), 1), 1.5)
@@ -216,16 +206,11 @@ def crossed(sevens, rng):
     cross a 7 (MNIST's are mostly bare, so a network reads a crossed 7 as a
     2): a short round-pen stroke centred on the stem about half way down."""
     k = sevens.shape[0]
-    ink = sevens > 0.5
-    rows_with_ink = ink.any(axis=2)
-    top = rows_with_ink.argmax(axis=1)
-    bottom = SIZE - 1 - rows_with_ink[:, ::-1].argmax(axis=1)
-    height = np.maximum(bottom - top + 1, 1)
+    ink, _, top, _, height = _extent(sevens)
     # The bar's middle: the middle of the ink in the row 45-60% of the way down.
     row = np.clip(top + rng.uniform(0.45, 0.6, k) * height, 0, SIZE - 1).round().astype(np.intp)
     in_row = ink[np.arange(k), row]
-    xc = (in_row * np.arange(SIZE)).sum(axis=1) / np.maximum(in_row.sum(axis=1), 1)
-    xc = np.where(in_row.any(axis=1), xc, _CENTRE)
+    xc = np.where(in_row.any(axis=1), _middle(in_row), _CENTRE)
     width = pen_width(sevens)
     length = rng.uniform(*CROSS_LENGTH, k) * height
     tilt = np.radians(rng.uniform(-CROSS_TILT, CROSS_TILT, k))
@@ -239,19 +224,29 @@ def hooked(nines, rng):
     left (MNIST's 9s mostly end straight, so a network reads a hooked 9 as a
     3): a round-pen stroke from the bottom of the ink, left and up."""
     k = nines.shape[0]
-    ink = nines > 0.5
-    rows_with_ink = ink.any(axis=2)
-    top = rows_with_ink.argmax(axis=1)
-    bottom = SIZE - 1 - rows_with_ink[:, ::-1].argmax(axis=1)
-    height = np.maximum(bottom - top + 1, 1)
-    bottom_row = ink[np.arange(k), bottom]
-    x0 = (bottom_row * np.arange(SIZE)).sum(axis=1) / np.maximum(bottom_row.sum(axis=1), 1)
+    ink, _, _, bottom, height = _extent(nines)
+    x0 = _middle(ink[np.arange(k), bottom])
     length = rng.uniform(*HOOK_LENGTH, k) * height
     angle = np.radians(rng.uniform(*HOOK_ANGLE, k))
     width = pen_width(nines)
     # Start half a pen width above the bottom, so the tail joins the stem's end.
     tail = segments(x0, bottom - width / 2, -length * np.cos(angle), -length * np.sin(angle), width)
     return np.maximum(nines, tail)
+
+
+def _extent(images):
+    """Where the ink of images (k, 28, 28) is: (ink as booleans, which rows
+    have ink, the top and bottom inked rows, the height between them)."""
+    ink = images > 0.5
+    rows_with_ink = ink.any(axis=2)
+    top = rows_with_ink.argmax(axis=1)
+    bottom = SIZE - 1 - rows_with_ink[:, ::-1].argmax(axis=1)
+    return ink, rows_with_ink, top, bottom, np.maximum(bottom - top + 1, 1)
+
+
+def _middle(row_ink):
+    """The mean column of each row of booleans (k, 28) (0 where it has none)."""
+    return (row_ink * np.arange(SIZE)).sum(axis=1) / np.maximum(row_ink.sum(axis=1), 1)
 
 
 def pen_width(images):

@@ -316,35 +316,35 @@ def test_augment_without_kinds_is_identity():
     np.testing.assert_allclose(augment(images, np.random.default_rng(0), ()), images / 255, rtol=1e-6)
 
 
+def added_strokes(digit, kind, label, other):
+    """The ink `kind` adds to 40 copies of `digit` labelled `label` (only
+    to some, never removing any) and to 2 labelled `other` (none): the
+    images it changed."""
+    images = np.stack([digit] * 42)
+    labels = np.array([label] * 40 + [other] * 2)
+    out = augment(images, np.random.default_rng(0), (kind,), labels)
+    assert np.all(out >= images / 255 - 1e-6)   # the digit keeps all its ink
+    added = out - images / 255
+    changed = added.sum(axis=(1, 2)) > 1
+    assert 3 < changed[:40].sum() < 35 and not changed[40:].any()
+    # without labels nothing changes
+    np.testing.assert_allclose(augment(images, np.random.default_rng(0), (kind,)), images / 255, rtol=1e-6)
+    return added[changed]
+
+
 def test_flag_gives_some_1s_a_stroke_down_to_the_left_of_their_top():
     one = np.zeros((28, 28), np.uint8)
     one[4:24, 14:16] = 255                      # a bare 1, two pixels wide
-    images = np.stack([one] * 42)
-    labels = np.array([1] * 40 + [7] * 2)          # the last two, the same strokes labelled 7: never flagged
-    out = augment(images, np.random.default_rng(0), ("flag",), labels)
-    assert np.all(out >= images / 255 - 1e-6)   # the 1 keeps all its ink
-    added = out - images / 255
-    flagged = added.sum(axis=(1, 2)) > 1
-    assert 5 < flagged[:40].sum() < 35 and not flagged[40:].any()
-    for image in added[flagged]:
+    for image in added_strokes(one, "flag", 1, 7):
         rows, cols = np.nonzero(image > 0.5)
         assert cols.max() <= 16 and cols.min() < 13 and rows.min() >= 2  # to the left, from the top down
-    # without labels nothing is flagged
-    np.testing.assert_allclose(augment(images, np.random.default_rng(0), ("flag",)), images / 255, rtol=1e-6)
 
 
 def test_cross_gives_some_7s_a_bar_across_the_stem():
     seven = np.zeros((28, 28), np.uint8)
     seven[4:6, 8:20] = 255                       # the top bar
     seven[6:24, 18:20] = 255                     # a straight stem
-    images = np.stack([seven] * 42)
-    labels = np.array([7] * 40 + [1] * 2)          # labelled 1: never crossed
-    out = augment(images, np.random.default_rng(0), ("cross",), labels)
-    assert np.all(out >= images / 255 - 1e-6)
-    added = out - images / 255
-    crossed = added.sum(axis=(1, 2)) > 1
-    assert 3 < crossed[:40].sum() < 30 and not crossed[40:].any()
-    for image in added[crossed]:
+    for image in added_strokes(seven, "cross", 7, 1):
         rows, cols = np.nonzero(image > 0.5)
         assert 10 <= rows.min() and rows.max() <= 20          # about half way down
         assert cols.min() < 17 and cols.max() > 20            # on both sides of the stem
@@ -354,14 +354,7 @@ def test_hook_gives_some_9s_a_tail_turning_left_at_the_bottom():
     nine = np.zeros((28, 28), np.uint8)
     nine[4:12, 10:20] = 255                      # a (filled) loop
     nine[4:24, 18:20] = 255                      # the stem
-    images = np.stack([nine] * 42)
-    labels = np.array([9] * 40 + [3] * 2)
-    out = augment(images, np.random.default_rng(0), ("hook",), labels)
-    assert np.all(out >= images / 255 - 1e-6)
-    added = out - images / 255
-    hooked = added.sum(axis=(1, 2)) > 1
-    assert 3 < hooked[:40].sum() < 30 and not hooked[40:].any()
-    for image in added[hooked]:
+    for image in added_strokes(nine, "hook", 9, 3):
         rows, cols = np.nonzero(image > 0.5)
         assert rows.min() >= 14 and rows.max() <= 24 and cols.min() < 17   # from the stem's end, to the left
 
