@@ -42,10 +42,11 @@ keep_freed_memory()  # once per process: see memory.py
 # network everywhere), when each half is at least MIN_SHARD_WORK
 # multiply-adds of forward pass: the halves' threads hand Python's lock to
 # each other at every NumPy call, which costs more than a second core saves
-# for a small network (784-256-128-10, 15 M a half at batch 128: 0.97 s an
-# epoch in one piece, 1.41 s in halves), while the CNN (51 M a half) ran
-# 1.6x faster in halves on a quiet machine (scripts/shard_choice.py;
-# README, "Speed").
+# for a small network on a busy machine, and saves a few percent at best on
+# a quiet one (784-256-128-10, 15 M a half at batch 128: 0.97 s an epoch in
+# one piece, 1.41 s in halves at load average 8; 0.96 and 0.93 s at load 1),
+# while the CNN (51 M a half) runs 1.6x faster in halves on a quiet machine
+# (scripts/shard_choice.py; README, "Speed").
 SHARDS = 2
 MIN_SHARD_WORK = 20_000_000
 
