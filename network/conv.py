@@ -8,9 +8,11 @@ is then a single matrix product, exactly like a dense layer:
     cols = im2col(A)             (C*k*k, Ho*Wo*m): one column per patch
     Z    = W cols + b            (F, Ho*Wo*m):    one row per filter
 
-Speed (see README, "Speed"): in training, the big arrays (the patches, the
-outputs, the gradients) are written into buffers kept from one batch to the
-next instead of fresh memory, and im2col is a single copy of a strided view.
+Speed (see README, "Speed"): the patches are copied and multiplied a few
+output rows at a time, so that the product finds them in the core's cache;
+in training, the big arrays (the patches, the outputs, the gradients) are
+written into buffers kept from one batch to the next instead of fresh
+memory, and each chunk's im2col is a single copy of a strided view.
 In inference (keep=False) nothing is kept in the layer: reading is a pure
 function of the weights and the input, so any number of readers can share it.
 """
