@@ -82,3 +82,12 @@ def one_hot(labels, n_classes=10):
     Y = np.zeros((n_classes, labels.size), dtype=np.float32)
     Y[labels, np.arange(labels.size)] = 1
     return Y
+
+
+def softmax_loss(Z, labels):
+    """What a batch's scores Z (10, m) come to: the mean cross-entropy loss,
+    how many columns score their label highest, and the loss's gradient
+    with respect to Z times m, dZ = softmax(Z) - one_hot(labels)."""
+    A = softmax(Z)
+    correct = int(np.count_nonzero(A.argmax(axis=0) == labels))
+    return cross_entropy(Z, labels), correct, A - one_hot(labels)

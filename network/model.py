@@ -26,7 +26,8 @@ from functools import cache
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .activations import ACTIVATIONS, RISING, cross_entropy, one_hot, softmax
+from . import unit_halves
+from .activations import ACTIVATIONS, RISING, softmax, softmax_loss
 from .conv import Conv2D, MaxPool2D, PooledConv
 from .errors import UserError
 from .layers import Activation, Dense, Dropout
@@ -221,6 +222,8 @@ class Network:
                 if new:
                     layer.init_params(self.rng, arch["init"])
                 self.weight_views.append((layer.params["W"], layer.grads["W"]))
+        self.halves = unit_halves.halves_of(self.stages)  # one hidden layer: two cores (unit_halves.py)
+        self.pace = unit_halves.Pace()
 
     def twin(self, seed=0):
         """A network that reads these very weights (not a copy) but has its own
@@ -254,11 +257,17 @@ class Network:
         """Forward, loss and backward on one batch.
 
         Returns (loss, number correct) and leaves dLoss/dparams in `grads`.
-        A large batch is cut in SHARDS parts whose gradients are computed at
+        A network with one hidden layer runs as two halves of its hidden
+        units, one per core (unit_halves.py).  In any other, a large batch
+        is cut in SHARDS parts whose gradients are computed at
         once on the machine's cores, each by a twin of the network, and
         averaged: the same gradient, up to the order of the sums.
         """
         m = X.shape[1]
+        if self.halves:
+            with blas_threads().limit(limits=1, user_api="blas"):
+                loss, correct = unit_halves.paced_gradient(self.halves, self.pace, X, labels, shard_pool())
+            return self.decayed(loss, l2), correct
         shards = SHARDS if m * self.multiply_adds >= SHARDS * MIN_SHARD_WORK else 1
         while len(self.twins) < shards - 1:
             self.twins.append(self.twin(seed=[self.seed, len(self.twins) + 1]))
@@ -274,19 +283,20 @@ class Network:
             self.grads *= share(len(parts[0][1]) / m)
             for twin, part in zip(self.twins, parts[1:]):
                 self.grads += share(len(part[1]) / m) * twin.grads
+        return self.decayed(loss, l2), correct
+
+    def decayed(self, loss, l2):
+        """L2 weight decay: adds l2 W to each dW in `grads`; returns the loss
+        plus l2 / 2 times the sum of the squared weights."""
         if l2:
             for W, dW in self.weight_views:
                 dW += np.float32(l2) * W
                 loss += 0.5 * l2 * float(np.vdot(W, W))
-        return loss, correct
+        return loss
 
     def shard_gradient(self, X, labels):
         """The loss, number correct and (in `grads`) gradient of one batch."""
-        Z = self.forward(X, training=True)
-        A = softmax(Z)
-        loss = cross_entropy(Z, labels)
-        correct = int(np.count_nonzero(A.argmax(axis=0) == labels))
-        dZ = A - one_hot(labels)
+        loss, correct, dZ = softmax_loss(self.forward(X, training=True), labels)
         self.backward(dZ)
         return loss, correct
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from network import model
+from network import model, unit_halves
 from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax
 from network.augment import AUGMENTATIONS, augment, redrawn, skeletons
 from network.conv import MaxPool2D
@@ -141,6 +141,53 @@ def test_gradient_check_conv_on_a_sharded_batch(monkeypatch):
     whole = net.twin()
     assert whole.shard_gradient(X, labels) == (pytest.approx(loss, rel=1e-12), correct)
     np.testing.assert_allclose(net.grads, whole.grads, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_gradient_check_one_hidden_layer_in_halves(activation):
+    """784-H-10 trains as two halves of its hidden units (unit_halves.py)."""
+    arch = architecture(hidden=(9,), activation=activation, init="xavier")
+    assert Network(arch).halves is not None
+    assert numeric_gradient_check(arch, l2=0.01) < 1e-5
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_halves_of_the_hidden_units_give_the_networks_gradient(together):
+    """The two halves' scores add up to the network's, and their gradients
+    are its gradients, whether the second half runs on another thread or
+    after the first; either way gives the same numbers to the last bit."""
+    net = Network(architecture(hidden=(17,)), seed=5, dtype=np.float64)
+    rng = np.random.default_rng(5)
+    X = rng.random((784, 33))
+    labels = rng.integers(0, 10, X.shape[1])
+    pool = ThreadPoolExecutor(1) if together else None
+    loss, correct = unit_halves.gradient(net.halves, X, labels, pool)
+    whole = net.twin()
+    assert whole.shard_gradient(X, labels) == (pytest.approx(loss, rel=1e-12), correct)
+    np.testing.assert_allclose(net.grads, whole.grads, rtol=1e-9, atol=1e-12)
+    grads = net.grads.copy()
+    unit_halves.gradient(net.halves, X, labels, None if together else ThreadPoolExecutor(1))
+    np.testing.assert_array_equal(net.grads, grads)
+
+
+def test_pace_keeps_the_faster_way_and_tries_the_other_now_and_then():
+    pace = unit_halves.Pace()
+    ways = []
+    for _ in range(3 * pace.EVERY):
+        together = pace.together()
+        ways.append(together)
+        pace.record(together, 2.0 if together else 1.0)  # a busy machine: one thread is faster
+    first = pace.TRIAL
+    assert ways[:first] == [False] * first and ways[first:2 * first] == [True] * first
+    assert not any(ways[2 * first:pace.EVERY])  # chose one thread
+    assert ways[pace.EVERY:pace.EVERY + first] == [True] * first  # tried two again, kept one
+    assert not any(ways[pace.EVERY + first:2 * pace.EVERY])
+
+
+def test_networks_that_do_not_train_in_halves():
+    for arch in (architecture(hidden=(16, 8)), architecture(hidden=(16,), dropout=0.2),
+                 architecture(hidden=(8,), conv=((2, 5),)), architecture(hidden=(1,)), architecture(hidden=())):
+        assert Network(arch).halves is None
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
