@@ -285,6 +285,11 @@ class Network:
                 self.grads += share(len(part[1]) / m) * twin.grads
         return self.decayed(loss, l2), correct
 
+    def optimiser_pool(self):
+        """The thread an optimiser may share its step with (see optimizers.py):
+        the halves' second core while they run together, else None."""
+        return shard_pool() if self.halves and self.pace.best else None
+
     def decayed(self, loss, l2):
         """L2 weight decay: adds l2 W to each dW in `grads`; returns the loss
         plus l2 / 2 times the sum of the squared weights."""

@@ -264,7 +264,7 @@ def train_steps(net, config, train_images, train_labels, dev_images=None, dev_la
                 "The network keeps the weights of the last good step.")
         np.copyto(last_good, net.params)
         lr = scheduled_lr(config.lr, config.schedule, step / total)
-        optimizer.step(net.params, net.grads, lr)
+        optimizer.step(net.params, net.grads, lr, net.optimiser_pool())
 
         seen += len(labels)
         correct += batch_correct

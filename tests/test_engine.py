@@ -526,3 +526,18 @@ def test_recipes_parse_and_describe_themselves():
             parse(bad)
     assert PRESETS["fast"].describe() == "784-128-10 relu · Adam lr 0.002 · batch 128 · 2 epochs"
     assert PRESETS["seed"].describe() == "784-10-10 relu · gradient descent lr 0.1 · full batch · 500 iterations"
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_an_optimiser_step_shared_by_two_threads_is_the_same_step(name):
+    rng = np.random.default_rng(6)
+    params = rng.standard_normal(1001).astype(np.float32)
+    alone, shared = OPTIMIZERS[name](params.size), OPTIMIZERS[name](params.size)
+    p_alone, p_shared = params.copy(), params.copy()
+    with ThreadPoolExecutor(1) as pool:
+        for _ in range(3):
+            grads = rng.standard_normal(params.size).astype(np.float32)
+            alone.step(p_alone, grads, 0.01)
+            shared.step(p_shared, grads, 0.01, pool)
+    np.testing.assert_array_equal(p_alone, p_shared)
+    assert not np.array_equal(p_alone, params)
