@@ -71,11 +71,13 @@ class Pace:
     """Whether the halves run together (the second on another thread) or one
     after the other on this thread: whichever took less time lately.  On a
     busy machine the second thread can wait longer for a core than its half
-    takes (a step 2x slower, README "Speed"), so now and then (TRIAL steps
-    of every EVERY) the other way is timed again.  The numbers are the same
-    either way: only the time changes."""
+    takes (a step 2x slower, README "Speed").  The latest TRIAL steps of
+    each way are kept; the way in use is dropped as soon as its median is
+    worse than the other's, and the other is timed again for TRIAL steps of
+    every EVERY, should the machine have become quiet.  The numbers are the
+    same either way: only the time changes."""
 
-    TRIAL, EVERY = 8, 200
+    TRIAL, EVERY = 8, 1000
 
     def __init__(self):
         self.seconds = {True: [], False: []}  # the latest TRIAL steps' times each way
@@ -84,6 +86,8 @@ class Pace:
 
     def together(self):
         """How the coming step runs."""
+        if self.steps % self.EVERY == 0:
+            self.seconds[not self.best].clear()  # a trial: the other way is timed afresh
         return self.best if self.steps % self.EVERY >= self.TRIAL else not self.best
 
     def record(self, together, seconds):
@@ -91,8 +95,9 @@ class Pace:
         times = self.seconds[together]
         times.append(seconds)
         del times[:-self.TRIAL]
-        if self.steps % self.EVERY == 2 * self.TRIAL:  # a trial and as many steps the usual way since
-            self.best = statistics.median(self.seconds[True]) <= statistics.median(self.seconds[False])
+        ours, theirs = self.seconds[self.best], self.seconds[not self.best]
+        if len(ours) == len(theirs) == self.TRIAL and statistics.median(ours) > statistics.median(theirs):
+            self.best = not self.best
 
 
 def gradient(halves, X, labels, pool=None):

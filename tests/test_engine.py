@@ -172,16 +172,25 @@ def test_halves_of_the_hidden_units_give_the_networks_gradient(together):
 
 def test_pace_keeps_the_faster_way_and_tries_the_other_now_and_then():
     pace = unit_halves.Pace()
-    ways = []
-    for _ in range(3 * pace.EVERY):
-        together = pace.together()
-        ways.append(together)
-        pace.record(together, 2.0 if together else 1.0)  # a busy machine: one thread is faster
-    first = pace.TRIAL
-    assert ways[:first] == [False] * first and ways[first:2 * first] == [True] * first
-    assert not any(ways[2 * first:pace.EVERY])  # chose one thread
-    assert ways[pace.EVERY:pace.EVERY + first] == [True] * first  # tried two again, kept one
-    assert not any(ways[pace.EVERY + first:2 * pace.EVERY])
+    trial, every = pace.TRIAL, pace.EVERY
+
+    def run(steps, seconds):
+        ways = []
+        for _ in range(steps):
+            ways.append(pace.together())
+            pace.record(ways[-1], seconds[ways[-1]])
+        return ways
+
+    busy = {True: 2.0, False: 1.0}  # the second thread waits for a core
+    ways = run(every, busy)
+    assert ways[:2 * trial] == [False] * trial + [True] * trial and not any(ways[2 * trial:])
+    ways = run(every, busy)
+    assert ways[:trial] == [True] * trial and not any(ways[trial:])  # tried two threads again, kept one
+    quiet = {True: 0.5, False: 1.0}
+    ways = run(every + 100, quiet)
+    assert ways[:trial] == [True] * trial and all(ways[trial:every])  # the trial found two threads faster
+    ways = run(2 * trial, busy)
+    assert ways[0] and not any(ways[trial:])  # busy again: back to one thread as soon as it shows
 
 
 def test_networks_that_do_not_train_in_halves():
