@@ -1,6 +1,8 @@
 """Is a batch worth cutting in two halves, one per core?  Measured per network.
 
-For each network of `bench` (and 784-256-10), training steps of Adam at batch
+For each network of `bench` whose batches may be cut (not those with one
+hidden layer, which train in halves of their hidden units instead:
+scripts/mlp_choice.py), training steps of Adam at batch
 128 are timed with the batch in two halves on two threads and in one piece
 on one thread (BLAS on one thread either way, as training runs), taking
 turns, in one run.  A step's median time times the steps of an epoch is
@@ -8,7 +10,7 @@ reported (a median of steps shrugs off the moments another program takes
 the cores, which an epoch's total does not), with the load average.
 network/model.py's MIN_SHARD_WORK is chosen from these figures.
 
-    .venv/bin/python scripts/shard_choice.py [--steps 300] [--rounds 3] [--networks cnn,784-128-10]
+    .venv/bin/python scripts/shard_choice.py [--steps 300] [--rounds 3] [--networks cnn,784-256-128-10]
 """
 
 import argparse
@@ -24,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from network import model  # noqa: E402
 from network.bench import BATCH, BENCH_NETWORKS, IMAGES, random_images  # noqa: E402
-from network.training import TrainConfig, new_network, train_steps  # noqa: E402
+from network.training import new_network, train_steps  # noqa: E402
 
-NETWORKS = {**BENCH_NETWORKS, "784-256-10": TrainConfig(hidden=(256,))}
+NETWORKS = {name: config for name, config in BENCH_NETWORKS.items() if not new_network(config).halves}
 
 
 def epoch_seconds(config, images, labels, steps):
