@@ -201,6 +201,7 @@ def batches(config, images, labels, rng):
     # BLAS multiplies fastest.  Mini-batches convert only their own images,
     # so that a paused run does not hold a float copy of the whole set.
     everything = as_columns(images) if full_batch and not config.augment else None
+    pixels_together = not config.conv  # for a dense first layer (as_columns); im2col reads the usual layout
     order = np.arange(n)
     for step in range(total_steps(config, n)):
         in_epoch = step % per_epoch
@@ -208,9 +209,9 @@ def batches(config, images, labels, rng):
             order = rng.permutation(n)
         idx = order[in_epoch * batch_size:(in_epoch + 1) * batch_size]
         if config.augment:
-            yield as_columns(augment(images[idx], rng, config.augment, labels[idx])), labels[idx]
+            yield as_columns(augment(images[idx], rng, config.augment, labels[idx]), pixels_together), labels[idx]
         else:
-            yield (everything if full_batch else as_columns(images[idx])), labels[idx]
+            yield (everything if full_batch else as_columns(images[idx], pixels_together)), labels[idx]
 
 
 def ahead(items):

@@ -550,3 +550,11 @@ def test_an_optimiser_step_shared_by_two_threads_is_the_same_step(name):
             shared.step(p_shared, grads, 0.01, pool)
     np.testing.assert_array_equal(p_alone, p_shared)
     assert not np.array_equal(p_alone, params)
+
+
+def test_images_with_their_pixels_together_are_the_same_columns():
+    images = toy_images(5)[0]
+    for batch in (images, images / np.float32(255)):
+        X = as_columns(batch, pixels_together=True)
+        assert X.dtype == np.float32 and X.flags.f_contiguous
+        np.testing.assert_array_equal(X, as_columns(batch))
