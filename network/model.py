@@ -231,7 +231,7 @@ class Network:
                     layer.init_params(self.rng, arch["init"])
                 self.weight_views.append((layer.params["W"], layer.grads["W"]))
         self.halves = unit_halves.halves_of(self.stages)  # one hidden layer: two cores (unit_halves.py)
-        self.pace = unit_halves.Pace()
+        self.threads = unit_halves.ThreadChoice()
 
     def twin(self, seed=0):
         """A network that reads these very weights (not a copy) but has its own
@@ -274,7 +274,7 @@ class Network:
         m = X.shape[1]
         if self.halves:
             with blas_threads().limit(limits=1, user_api="blas"):
-                loss, correct = unit_halves.paced_gradient(self.halves, self.pace, X, labels, shard_pool())
+                loss, correct = unit_halves.chosen_gradient(self.halves, self.threads, X, labels, shard_pool())
             return self.decayed(loss, l2), correct
         shards = SHARDS if m * self.multiply_adds >= SHARDS * MIN_SHARD_WORK else 1
         while len(self.twins) < shards - 1:
@@ -296,7 +296,7 @@ class Network:
     def optimiser_pool(self):
         """The thread an optimiser may share its step with (see optimizers.py):
         the halves' second core while they run together, else None."""
-        return shard_pool() if self.halves and self.pace.best else None
+        return shard_pool() if self.halves and self.threads.best else None
 
     def decayed(self, loss, l2):
         """L2 weight decay: adds l2 W to each dW in `grads`; returns the loss

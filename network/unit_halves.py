@@ -67,7 +67,7 @@ def backward(half, dZ):
         d = half[i].backward(d, need_input_grad=i > 0)
 
 
-class Pace:
+class ThreadChoice:
     """Whether the halves run together (the second on another thread) or one
     after the other on this thread: whichever took less time lately.  On a
     busy machine the second thread can wait longer for a core than its half
@@ -113,10 +113,10 @@ def gradient(halves, X, labels, pool=None):
     return loss, correct
 
 
-def paced_gradient(halves, pace, X, labels, pool):
-    """gradient(), together on `pool` or alone as `pace` says, timed for it."""
-    together = pace.together()
+def chosen_gradient(halves, choice, X, labels, pool):
+    """gradient(), together on `pool` or alone as `choice` says, timed for it."""
+    together = choice.together()
     start = time.perf_counter()
     result = gradient(halves, X, labels, pool if together else None)
-    pace.record(together, time.perf_counter() - start)
+    choice.record(together, time.perf_counter() - start)
     return result

@@ -4,8 +4,8 @@ For 784-128-10 and 784-256-10, training steps of Adam at batch 128 are timed
 four ways, taking turns, in one run: in one piece on one thread (as before
 unit_halves.py), as two halves of the hidden units one after the other on
 one thread, as two halves on two threads (the optimiser's step shared
-too), and paced (network/unit_halves.py's Pace choosing between the last two
-as training does).  A step's median time times the steps of an epoch is
+too), and as training runs them (network/unit_halves.py's ThreadChoice
+choosing between the last two).  A step's median time times the steps of an epoch is
 reported, with each way's mean (a busy machine shows in the gap), and the
 load average.  BLAS runs on one thread every way, as training runs.
 
@@ -32,7 +32,7 @@ NETWORKS = {"784-128-10": TrainConfig(hidden=(128,)), "784-256-10": TrainConfig(
 
 
 class Fixed:
-    """A Pace that always runs the halves the same way."""
+    """A ThreadChoice that always runs the halves the same way."""
 
     def __init__(self, together):
         self.best = together
@@ -45,9 +45,9 @@ class Fixed:
 
 
 WAYS = {"one piece": lambda net: setattr(net, "halves", None),
-        "halves, one thread": lambda net: setattr(net, "pace", Fixed(False)),
-        "halves, two threads": lambda net: setattr(net, "pace", Fixed(True)),
-        "paced": lambda net: None}
+        "halves, one thread": lambda net: setattr(net, "threads", Fixed(False)),
+        "halves, two threads": lambda net: setattr(net, "threads", Fixed(True)),
+        "chosen": lambda net: None}
 
 
 def epoch_seconds(config, way, images, labels, steps):

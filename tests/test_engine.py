@@ -170,15 +170,15 @@ def test_halves_of_the_hidden_units_give_the_networks_gradient(together):
     np.testing.assert_array_equal(net.grads, grads)
 
 
-def test_pace_keeps_the_faster_way_and_tries_the_other_now_and_then():
-    pace = unit_halves.Pace()
-    trial, every = pace.TRIAL, pace.EVERY
+def test_thread_choice_keeps_the_faster_way_and_tries_the_other_now_and_then():
+    choice = unit_halves.ThreadChoice()
+    trial, every = choice.TRIAL, choice.EVERY
 
     def run(steps, seconds):
         ways = []
         for _ in range(steps):
-            ways.append(pace.together())
-            pace.record(ways[-1], seconds[ways[-1]])
+            ways.append(choice.together())
+            choice.record(ways[-1], seconds[ways[-1]])
         return ways
 
     busy = {True: 2.0, False: 1.0}  # the second thread waits for a core
