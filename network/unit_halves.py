@@ -28,6 +28,8 @@ import numpy as np
 from .activations import softmax_loss
 from .layers import Activation, Dense
 
+FIRST_SHARE = 0.5  # of the hidden units, in the half this thread computes
+
 
 def halves_of(layers):
     """The two half-networks of [Dense, Activation, Dense] with at least two
@@ -35,7 +37,7 @@ def halves_of(layers):
     if [type(layer) for layer in layers] != [Dense, Activation, Dense] or layers[0].n_out < 2:
         return None
     hidden, activation, output = layers
-    cut = hidden.n_out // 2
+    cut = max(1, round(hidden.n_out * FIRST_SHARE))
     halves = []
     for units in (slice(0, cut), slice(cut, hidden.n_out)):
         first = Dense(hidden.n_in, units.stop - units.start)
