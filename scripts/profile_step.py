@@ -8,6 +8,7 @@ counts for little) is printed, with their sum, and the CPU time of
 distorting a batch of 128 images with the Default recipe's augmentations.
 
     .venv/bin/python scripts/profile_step.py [--batch 64] [--conv 16x5,32x3] [--hidden 128] [--repeats 60]
+        [--pixels-together]
 """
 
 import argparse
@@ -40,10 +41,15 @@ def main():
     parser.add_argument("--conv", default="16x5,32x3")
     parser.add_argument("--hidden", default="128")
     parser.add_argument("--repeats", type=int, default=60)
+    parser.add_argument("--pixels-together", action="store_true",
+                        help="the batch laid out as dense networks' training batches are (as_columns)")
     args = parser.parse_args()
     net = new_network(TrainConfig(hidden=parse_widths(args.hidden), conv=parse_conv(args.conv)))
     rng = np.random.default_rng(0)
-    X = as_columns(rng.integers(0, 256, (args.batch, 28, 28), dtype=np.uint8))
+    images = rng.integers(0, 256, (args.batch, 28, 28), dtype=np.uint8)
+    converting = [timed(lambda: as_columns(images, args.pixels_together))[1] for _ in range(args.repeats)]
+    print(f"converting the batch to floats: {statistics.median(converting) * 1e3:.3f} ms of CPU")
+    X = as_columns(images, args.pixels_together)
     labels = rng.integers(0, 10, args.batch)
     forward = [[] for _ in net.stages]
     backward = [[] for _ in net.stages]
