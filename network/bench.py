@@ -156,8 +156,6 @@ def measure_networks(images, labels, repeats, say, torch_python=None, threads=No
             "seconds_per_epoch": round(seconds, 3), "gflops": round(flops / seconds / 1e9, 1),
             "ratio_to_gemm": round(flops / seconds / 1e9 / peak, 3), "tflop_per_epoch": round(flops / 1e12, 3),
             "gemm_bound_seconds": round(flops / peak / 1e9, 3)}
-        if net.halves:  # how the hidden units' halves ran at the end (unit_halves.ThreadChoice)
-            results["networks"][name]["halves"] = "two threads" if net.threads.best else "one thread"
         say(f"  {name}: {seconds:.3f} s/epoch (median of {repeats}), {flops / seconds / 1e9:.1f} GFLOP/s = "
             f"{flops / seconds / 1e9 / peak:.0%} of the GEMM peak ({peak:.1f} GFLOP/s)")
     if torch_python:

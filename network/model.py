@@ -26,7 +26,6 @@ from functools import cache
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from . import unit_halves
 from .activations import ACTIVATIONS, RISING, softmax, softmax_loss
 from .conv import Conv2D, MaxPool2D, PooledConv
 from .errors import UserError
@@ -230,8 +229,6 @@ class Network:
                 if new:
                     layer.init_params(self.rng, arch["init"])
                 self.weight_views.append((layer.params["W"], layer.grads["W"]))
-        self.halves = unit_halves.halves_of(self.stages)  # one hidden layer: two cores (unit_halves.py)
-        self.threads = unit_halves.ThreadChoice()
 
     def twin(self, seed=0):
         """A network that reads these very weights (not a copy) but has its own
@@ -265,17 +262,11 @@ class Network:
         """Forward, loss and backward on one batch.
 
         Returns (loss, number correct) and leaves dLoss/dparams in `grads`.
-        A network with one hidden layer runs as two halves of its hidden
-        units, one per core (unit_halves.py).  In any other, a large batch
-        is cut in SHARDS parts whose gradients are computed at
+        A large batch is cut in SHARDS parts whose gradients are computed at
         once on the machine's cores, each by a twin of the network, and
         averaged: the same gradient, up to the order of the sums.
         """
         m = X.shape[1]
-        if self.halves:
-            with blas_threads().limit(limits=1, user_api="blas"):
-                loss, correct = unit_halves.chosen_gradient(self.halves, self.threads, X, labels, shard_pool())
-            return self.decayed(loss, l2), correct
         shards = SHARDS if m * self.multiply_adds >= SHARDS * MIN_SHARD_WORK else 1
         while len(self.twins) < shards - 1:
             self.twins.append(self.twin(seed=[self.seed, len(self.twins) + 1]))
@@ -291,21 +282,11 @@ class Network:
             self.grads *= share(len(parts[0][1]) / m)
             for twin, part in zip(self.twins, parts[1:]):
                 self.grads += share(len(part[1]) / m) * twin.grads
-        return self.decayed(loss, l2), correct
-
-    def optimiser_pool(self):
-        """The thread an optimiser may share its step with (see optimizers.py):
-        the halves' second core while they run together, else None."""
-        return shard_pool() if self.halves and self.threads.best else None
-
-    def decayed(self, loss, l2):
-        """L2 weight decay: adds l2 W to each dW in `grads`; returns the loss
-        plus l2 / 2 times the sum of the squared weights."""
         if l2:
             for W, dW in self.weight_views:
                 dW += np.float32(l2) * W
                 loss += 0.5 * l2 * float(np.vdot(W, W))
-        return loss
+        return loss, correct
 
     def shard_gradient(self, X, labels):
         """The loss, number correct and (in `grads`) gradient of one batch."""

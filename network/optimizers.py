@@ -2,8 +2,7 @@
 
 An optimiser turns the gradient into a step.  Each works on the network's
 whole flat parameter vector at once, in place, with one scratch buffer: a
-dozen array operations per step, whatever the number of layers (or two
-dozen, each on half the vector, when two threads share the step).
+dozen array operations per step, whatever the number of layers.
 """
 
 import math
@@ -11,37 +10,18 @@ import math
 import numpy as np
 
 
-class Optimizer:
-    """What the optimisers share: `step` counts the steps and updates the
-    whole vector; every update here is elementwise, so given a pool it
-    updates the second half of the vector on the pool's thread while this
-    one does the first, and every number comes out the same."""
+class GradientDescent:
+    """params -= lr * grads: the seed notebook's update (W -= alpha dW)."""
 
     def __init__(self, n_params):
         self.scratch = np.empty(n_params, dtype=np.float32)
-        self.t = 0
 
-    def step(self, params, grads, lr, pool=None):
-        self.t += 1
-        if pool is None:
-            self.update(slice(None), params, grads, lr)
-            return
-        cut = params.size // 2
-        other = pool.submit(self.update, slice(cut, None), params, grads, lr)
-        self.update(slice(0, cut), params, grads, lr)
-        other.result()
+    def step(self, params, grads, lr):
+        np.multiply(grads, np.float32(lr), out=self.scratch)
+        params -= self.scratch
 
 
-class GradientDescent(Optimizer):
-    """params -= lr * grads: the seed notebook's update (W -= alpha dW)."""
-
-    def update(self, part, params, grads, lr):
-        params, s = params[part], self.scratch[part]  # views: `params[part] -= s` would copy back
-        np.multiply(grads[part], np.float32(lr), out=s)
-        params -= s
-
-
-class Momentum(Optimizer):
+class Momentum:
     """A heavy ball: velocity = beta * velocity + grads; params -= lr * velocity.
 
     Directions the gradient keeps pointing in build up speed, while
@@ -49,19 +29,18 @@ class Momentum(Optimizer):
     """
 
     def __init__(self, n_params, beta=0.9):
-        super().__init__(n_params)
         self.beta = np.float32(beta)
         self.velocity = np.zeros(n_params, dtype=np.float32)
+        self.scratch = np.empty(n_params, dtype=np.float32)
 
-    def update(self, part, params, grads, lr):
-        params, velocity, s = params[part], self.velocity[part], self.scratch[part]
-        velocity *= self.beta
-        velocity += grads[part]
-        np.multiply(velocity, np.float32(lr), out=s)
-        params -= s
+    def step(self, params, grads, lr):
+        self.velocity *= self.beta
+        self.velocity += grads
+        np.multiply(self.velocity, np.float32(lr), out=self.scratch)
+        params -= self.scratch
 
 
-class Adam(Optimizer):
+class Adam:
     """Momentum plus a per-parameter step size (Kingma & Ba, 2015).
 
     mean = running average of grads, var = running average of grads^2;
@@ -71,28 +50,28 @@ class Adam(Optimizer):
     """
 
     def __init__(self, n_params, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(n_params)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.mean = np.zeros(n_params, dtype=np.float32)
         self.var = np.zeros(n_params, dtype=np.float32)
+        self.scratch = np.empty(n_params, dtype=np.float32)
+        self.t = 0
 
-    def update(self, part, params, grads, lr):
-        b1, b2 = self.beta1, self.beta2
-        params, grads = params[part], grads[part]
-        mean, var, s = self.mean[part], self.var[part], self.scratch[part]
+    def step(self, params, grads, lr):
+        self.t += 1
+        b1, b2, s = self.beta1, self.beta2, self.scratch
         np.multiply(grads, np.float32(1 - b1), out=s)
-        mean *= np.float32(b1)
-        mean += s
+        self.mean *= np.float32(b1)
+        self.mean += s
         np.multiply(grads, grads, out=s)
         s *= np.float32(1 - b2)
-        var *= np.float32(b2)
-        var += s
+        self.var *= np.float32(b2)
+        self.var += s
         # Fold both bias corrections into one scalar step size.
         correction = math.sqrt(1 - b2 ** self.t)
         step_size = lr * correction / (1 - b1 ** self.t)
-        np.sqrt(var, out=s)
+        np.sqrt(self.var, out=s)
         s += np.float32(self.eps * correction)
-        np.divide(mean, s, out=s)
+        np.divide(self.mean, s, out=s)
         s *= np.float32(step_size)
         params -= s
 

@@ -265,7 +265,7 @@ def train_steps(net, config, train_images, train_labels, dev_images=None, dev_la
                 "The network keeps the weights of the last good step.")
         np.copyto(last_good, net.params)
         lr = scheduled_lr(config.lr, config.schedule, step / total)
-        optimizer.step(net.params, net.grads, lr, net.optimiser_pool())
+        optimizer.step(net.params, net.grads, lr)
 
         seen += len(labels)
         correct += batch_correct

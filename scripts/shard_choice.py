@@ -1,21 +1,12 @@
-"""How should a network use the two cores?  Measured per network.
+"""Is a batch worth cutting in two halves, one per core?  Measured per network.
 
-For each network of `bench` and 784-256-10, training steps of Adam at batch
-128 are timed each way it can run, taking turns, in one run (BLAS on one
-thread every way, as training runs):
-
-- a network with one hidden layer (network/unit_halves.py): in one piece on
-  one thread (as before unit_halves.py), as two halves of its hidden units
-  one after the other on one thread, as the two halves on two threads (the
-  optimiser's step shared too), and as training runs it (ThreadChoice
-  choosing between the last two as it goes);
-- any other: the batch cut in two halves on two threads, and in one piece
-  on one thread (network/model.py's MIN_SHARD_WORK is chosen from these).
-
-A step's median time times the steps of an epoch is reported (a median of
-steps shrugs off the moments another program takes the cores, which an
-epoch's total does not), with the mean's (a busy machine shows in the gap),
-and the load average.
+For each network of `bench` (and 784-256-10), training steps of Adam at batch
+128 are timed with the batch in two halves on two threads and in one piece
+on one thread (BLAS on one thread either way, as training runs), taking
+turns, in one run.  A step's median time times the steps of an epoch is
+reported (a median of steps shrugs off the moments another program takes
+the cores, which an epoch's total does not), with the load average.
+network/model.py's MIN_SHARD_WORK is chosen from these figures.
 
     .venv/bin/python scripts/shard_choice.py [--steps 300] [--rounds 3] [--networks cnn,784-128-10]
 """
@@ -28,8 +19,6 @@ import statistics
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -40,40 +29,12 @@ from network.training import TrainConfig, new_network, train_steps  # noqa: E402
 NETWORKS = {**BENCH_NETWORKS, "784-256-10": TrainConfig(hidden=(256,))}
 
 
-class Fixed:
-    """A ThreadChoice that always runs the halves the same way."""
-
-    def __init__(self, together):
-        self.best = together
-
-    def together(self):
-        return self.best
-
-    def record(self, together, seconds):
-        pass
-
-
-def cut_batches(shards):
-    def setup(net):
-        model.SHARDS, model.MIN_SHARD_WORK = shards, 0
-    return setup
-
-
-HALVES_WAYS = {"one piece": lambda net: setattr(net, "halves", None),
-               "halves, one thread": lambda net: setattr(net, "threads", Fixed(False)),
-               "halves, two threads": lambda net: setattr(net, "threads", Fixed(True)),
-               "as trained": lambda net: None}
-BATCH_WAYS = {"batch in halves": cut_batches(2), "one piece": cut_batches(1)}
-
-
-def epoch_seconds(config, setup, images, labels, steps):
-    """(median, mean) seconds of a step (after 20 warm-up steps) times the steps of an epoch."""
+def epoch_seconds(config, images, labels, steps):
+    """Median seconds of a step (after 20 warm-up steps) times the steps of an epoch."""
     config = dataclasses.replace(config, optimizer="adam", lr=0.001, batch_size=BATCH, epochs=None,
                                  iterations=steps + 20, dev_size=0)
-    net = new_network(config)
-    setup(net)
-    step_seconds = np.diff([p.seconds for p in train_steps(net, config, images, labels)][20:])
-    return float(np.median(step_seconds)) * IMAGES / BATCH, float(np.mean(step_seconds)) * IMAGES / BATCH
+    ends = [p.seconds for p in train_steps(new_network(config), config, images, labels)]
+    return statistics.median(b - a for a, b in zip(ends[20:], ends[21:])) * IMAGES / BATCH
 
 
 def main():
@@ -85,18 +46,16 @@ def main():
     images, labels = random_images()
     load = [os.getloadavg()[0]]
     seconds = {}
-    shards = model.SHARDS, model.MIN_SHARD_WORK
     for _ in range(args.rounds):
         for name in args.networks.split(","):
-            ways = HALVES_WAYS if new_network(NETWORKS[name]).halves else BATCH_WAYS
-            for way, setup in ways.items():
-                seconds.setdefault(name, {}).setdefault(way, []).append(
-                    epoch_seconds(NETWORKS[name], setup, images, labels, args.steps))
-                model.SHARDS, model.MIN_SHARD_WORK = shards
+            for shards in (2, 1):
+                model.SHARDS, model.MIN_SHARD_WORK = shards, 0
+                seconds.setdefault(name, {}).setdefault(shards, []).append(
+                    epoch_seconds(NETWORKS[name], images, labels, args.steps))
         load.append(os.getloadavg()[0])
-    result = {name: {way: {"median_step_epoch_seconds": round(statistics.median(m for m, _ in runs), 3),
-                           "mean_step_epoch_seconds": round(statistics.median(s for _, s in runs), 3)}
-                     for way, runs in by.items()}
+    result = {name: {"multiply_adds_per_half": new_network(NETWORKS[name]).multiply_adds * BATCH // 2,
+                     "halves_seconds": round(statistics.median(by[2]), 3),
+                     "one_piece_seconds": round(statistics.median(by[1]), 3)}
               for name, by in seconds.items()}
     print(json.dumps({"epochs": result, "load_average": [round(x, 1) for x in load]}))
 

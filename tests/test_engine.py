@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from network import model, unit_halves
-from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax
+from network import model
+from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax, softmax_loss
 from network.augment import AUGMENTATIONS, augment, redrawn, skeletons
 from network.conv import MaxPool2D
 from network.model import SHARDS, ArchitectureError, Network, architecture, as_columns
@@ -141,62 +141,6 @@ def test_gradient_check_conv_on_a_sharded_batch(monkeypatch):
     whole = net.twin()
     assert whole.shard_gradient(X, labels) == (pytest.approx(loss, rel=1e-12), correct)
     np.testing.assert_allclose(net.grads, whole.grads, rtol=1e-9, atol=1e-12)
-
-
-@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
-def test_gradient_check_one_hidden_layer_in_halves(activation):
-    """784-H-10 trains as two halves of its hidden units (unit_halves.py)."""
-    arch = architecture(hidden=(9,), activation=activation, init="xavier")
-    assert Network(arch).halves is not None
-    assert numeric_gradient_check(arch, l2=0.01) < 1e-5
-
-
-@pytest.mark.parametrize("together", [True, False])
-def test_halves_of_the_hidden_units_give_the_networks_gradient(together):
-    """The two halves' scores add up to the network's, and their gradients
-    are its gradients, whether the second half runs on another thread or
-    after the first; either way gives the same numbers to the last bit."""
-    net = Network(architecture(hidden=(17,)), seed=5, dtype=np.float64)
-    rng = np.random.default_rng(5)
-    X = rng.random((784, 33))
-    labels = rng.integers(0, 10, X.shape[1])
-    pool = ThreadPoolExecutor(1) if together else None
-    loss, correct = unit_halves.gradient(net.halves, X, labels, pool)
-    whole = net.twin()
-    assert whole.shard_gradient(X, labels) == (pytest.approx(loss, rel=1e-12), correct)
-    np.testing.assert_allclose(net.grads, whole.grads, rtol=1e-9, atol=1e-12)
-    grads = net.grads.copy()
-    unit_halves.gradient(net.halves, X, labels, None if together else ThreadPoolExecutor(1))
-    np.testing.assert_array_equal(net.grads, grads)
-
-
-def test_thread_choice_keeps_the_faster_way_and_tries_the_other_now_and_then():
-    choice = unit_halves.ThreadChoice()
-    trial, every = choice.TRIAL, choice.EVERY
-
-    def run(steps, seconds):
-        ways = []
-        for _ in range(steps):
-            ways.append(choice.together())
-            choice.record(ways[-1], seconds[ways[-1]])
-        return ways
-
-    busy = {True: 2.0, False: 1.0}  # the second thread waits for a core
-    ways = run(every, busy)
-    assert ways[:2 * trial] == [False] * trial + [True] * trial and not any(ways[2 * trial:])
-    ways = run(every, busy)
-    assert ways[:trial] == [True] * trial and not any(ways[trial:])  # tried two threads again, kept one
-    quiet = {True: 0.5, False: 1.0}
-    ways = run(every + 100, quiet)
-    assert ways[:trial] == [True] * trial and all(ways[trial:every])  # the trial found two threads faster
-    ways = run(2 * trial, busy)
-    assert ways[0] and not any(ways[trial:])  # busy again: back to one thread as soon as it shows
-
-
-def test_networks_that_do_not_train_in_halves():
-    for arch in (architecture(hidden=(16, 8)), architecture(hidden=(16,), dropout=0.2),
-                 architecture(hidden=(8,), conv=((2, 5),)), architecture(hidden=(1,)), architecture(hidden=())):
-        assert Network(arch).halves is None
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -537,24 +481,22 @@ def test_recipes_parse_and_describe_themselves():
     assert PRESETS["seed"].describe() == "784-10-10 relu · gradient descent lr 0.1 · full batch · 500 iterations"
 
 
-@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_an_optimiser_step_shared_by_two_threads_is_the_same_step(name):
-    rng = np.random.default_rng(6)
-    params = rng.standard_normal(1001).astype(np.float32)
-    alone, shared = OPTIMIZERS[name](params.size), OPTIMIZERS[name](params.size)
-    p_alone, p_shared = params.copy(), params.copy()
-    with ThreadPoolExecutor(1) as pool:
-        for _ in range(3):
-            grads = rng.standard_normal(params.size).astype(np.float32)
-            alone.step(p_alone, grads, 0.01)
-            shared.step(p_shared, grads, 0.01, pool)
-    np.testing.assert_array_equal(p_alone, p_shared)
-    assert not np.array_equal(p_alone, params)
-
-
 def test_images_with_their_pixels_together_are_the_same_columns():
     images = toy_images(5)[0]
     for batch in (images, images / np.float32(255)):
         X = as_columns(batch, pixels_together=True)
         assert X.dtype == np.float32 and X.flags.f_contiguous
         np.testing.assert_array_equal(X, as_columns(batch))
+
+
+def test_softmax_loss_is_softmax_cross_entropy_and_its_gradient():
+    rng = np.random.default_rng(7)
+    for dtype in (np.float32, np.float64):
+        Z = (rng.standard_normal((10, 40)) * 30).astype(dtype)  # some probabilities underflow
+        labels = rng.integers(0, 10, 40)
+        loss, correct, dZ = softmax_loss(Z, labels)
+        A = softmax(Z)
+        assert loss == cross_entropy(Z, labels) and np.isfinite(loss)
+        assert correct == np.count_nonzero(A.argmax(axis=0) == labels)
+        np.testing.assert_array_equal(dZ, A - one_hot(labels))
+        assert dZ.dtype == dtype
