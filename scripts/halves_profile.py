@@ -29,6 +29,7 @@ import json
 import multiprocessing
 import multiprocessing.pool
 import os
+import resource
 import statistics
 import sys
 import threading
@@ -43,20 +44,24 @@ from network.bench import BATCH, BENCH_NETWORKS, random_images  # noqa: E402
 from network.training import batches, new_network, train_steps  # noqa: E402
 
 WARM_UP = 20
+RUSAGE_THREAD = getattr(resource, "RUSAGE_THREAD", None)  # Linux only
 
 
 def repeated_halves(net, half, repeats):
     """Median wall and CPU milliseconds of `repeats` gradients of `half`,
-    computed on this thread by a twin of `net`."""
+    computed on this thread by a twin of `net`, and how many times a half
+    the thread went to sleep (on Linux: waiting for Python's lock, mostly)."""
     twin, walls, cpus = net.twin(), [], []
+    sleeps = resource.getrusage(RUSAGE_THREAD).ru_nvcsw if RUSAGE_THREAD else 0
     with model.blas_threads().limit(limits=1, user_api="blas"):
         for _ in range(repeats):
             wall, cpu = time.perf_counter(), time.thread_time()
             twin.shard_gradient(*half)
             walls.append(time.perf_counter() - wall)
             cpus.append(time.thread_time() - cpu)
+    sleeps = (resource.getrusage(RUSAGE_THREAD).ru_nvcsw - sleeps) / repeats if RUSAGE_THREAD else None
     return {"wall_ms": round(statistics.median(walls[WARM_UP:]) * 1e3, 3),
-            "cpu_ms": round(statistics.median(cpus[WARM_UP:]) * 1e3, 3)}
+            "cpu_ms": round(statistics.median(cpus[WARM_UP:]) * 1e3, 3), "sleeps": sleeps}
 
 
 def main():
