@@ -38,8 +38,10 @@ IMAGES, BATCH = 60_000, 128
 # 0.008 first reads 98.21% after 2.0 epochs (seeds 1 and 2 of the same
 # recipe: 98.01% and 98.05%, also after 2.0).  Before: 3 epochs peaking at
 # 0.006 first read 98.09% after 2.25; 8 epochs of cosine at 0.002 took 4.
-# One-cycle schedules that end sooner, peak elsewhere or take batches of
-# 256 read 97.7-97.9% at their end or reach 98% no sooner (README, "Speed").
+# Schedules that end sooner (1.75 epochs) or peak lower (0.006) read 97.89%
+# and 97.96% at their end; a higher peak or batches of 256 get there no
+# sooner; batches of 64 after 1.75 epochs, but with twice the optimiser
+# steps an epoch (README, "Speed"; scripts/recipe_to_98.py).
 TO_98 = TrainConfig(hidden=(256,), optimizer="adam", lr=0.008, schedule="onecycle", batch_size=128,
                     epochs=None, iterations=1055, dev_size=0)
 CHECKS_PER_EPOCH = 4
