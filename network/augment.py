@@ -89,7 +89,7 @@ def augment(images, rng, kinds=AUGMENTATIONS, labels=None):
     float32 in [0, 1].  `kinds` picks which distortions to use; "flag",
     "cross" and "hook" need the images' `labels`."""
     m = images.shape[0]
-    out = images.astype(np.float32) * np.float32(1 / 255)
+    out = np.multiply(images, np.float32(1 / 255), dtype=np.float32)  # one pass, the same numbers
     if "pen" in kinds:
         chosen = np.flatnonzero(rng.random(m) < P_PEN)
         if len(chosen):
@@ -152,11 +152,14 @@ def warp(images, positions):
     fx, fy = fraction[:, 0], fraction[:, 1]
     index = (corner[:, 1] * _PADDED + corner[:, 0]).astype(np.intp)
     index += (np.arange(m) * _PADDED * _PADDED)[:, None]
+    # The four neighbours, each gathered from the flat images shifted by its
+    # offset (a view: no index array added to; np.take gathers faster than
+    # fancy indexing, the same numbers).
     flat = padded.ravel()
-    top = flat[index]
-    top += (flat[index + 1] - top) * fx
-    bottom = flat[index + _PADDED]
-    bottom += (flat[index + _PADDED + 1] - bottom) * fx
+    top = np.take(flat, index)
+    top += (np.take(flat[1:], index) - top) * fx
+    bottom = np.take(flat[_PADDED:], index)
+    bottom += (np.take(flat[_PADDED + 1:], index) - bottom) * fx
     bottom -= top
     bottom *= fy
     top += bottom
