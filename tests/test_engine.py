@@ -8,7 +8,7 @@ import pytest
 
 from network import model
 from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax, softmax_loss
-from network.augment import AUGMENTATIONS, augment, redrawn, skeletons
+from network.augment import _GRID, AUGMENTATIONS, augment, redrawn, skeletons, warp
 from network.conv import MaxPool2D
 from network.model import SHARDS, ArchitectureError, Network, architecture, as_columns
 from network.optimizers import ONECYCLE_WARMUP, OPTIMIZERS, scheduled_lr
@@ -309,6 +309,21 @@ def test_augment_keeps_shape_range_and_ink():
     moved = augment(np.repeat(blob, 20, 0), np.random.default_rng(1), ("shift", "rotate", "scale"))
     ink = moved.sum(axis=(1, 2)) / (blob.sum() / 255)
     assert np.all((ink > 0.6) & (ink < 1.6))
+
+
+def test_warp_samples_bilinearly_and_reads_zero_outside():
+    rng = np.random.default_rng(4)
+    images = rng.random((3, 28, 28), dtype=np.float32)
+    here = np.repeat(_GRID[None, :2] + np.float32(13.5), 3, axis=0)  # every pixel reads itself
+    np.testing.assert_array_equal(warp(images, here.copy()), images)
+    right = here.copy()
+    right[:, 0] += 1  # every pixel reads its right neighbour; the last column reads outside
+    expected = np.zeros_like(images)
+    expected[:, :, :-1] = images[:, :, 1:]
+    np.testing.assert_array_equal(warp(images, right), expected)
+    half = here.copy()
+    half[:, 1] += np.float32(0.5)  # half way to the pixel below: the mean of the two
+    np.testing.assert_allclose(warp(images, half)[:, :-1], (images[:, :-1] + images[:, 1:]) / 2, rtol=1e-6)
 
 
 def test_augment_without_kinds_is_identity():
