@@ -27,25 +27,21 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from network.bench import CHECKS_PER_EPOCH, TO_98  # noqa: E402
+from network.bench import TO_98, check_points  # noqa: E402
 from network.mnist import fetch_mnist  # noqa: E402
-from network.training import new_network, steps_per_epoch, train_steps  # noqa: E402
 
 
 def checks(config, mnist):
     """(epoch, test accuracy, training CPU seconds so far) every quarter
     epoch, up to the first at 98%."""
-    net = new_network(config)
-    every = steps_per_epoch(config, len(mnist.train)) // CHECKS_PER_EPOCH
     cpu, start = 0.0, time.thread_time()
-    for p in train_steps(net, config, mnist.train.images, mnist.train.labels):
-        if p.step % every == 0 or p.done:
-            cpu += time.thread_time() - start
-            accuracy = net.accuracy(mnist.test.images, mnist.test.labels)
-            yield round(p.epoch, 2), round(accuracy, 4), round(cpu, 3)
-            if accuracy >= 0.98:
-                return
-            start = time.thread_time()
+    for p, net in check_points(config, mnist):
+        cpu += time.thread_time() - start
+        accuracy = net.accuracy(mnist.test.images, mnist.test.labels)
+        yield round(p.epoch, 2), round(accuracy, 4), round(cpu, 3)
+        if accuracy >= 0.98:
+            return
+        start = time.thread_time()
 
 
 def main():
