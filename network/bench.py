@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from . import second_half
 from .mnist import fetch_mnist
 from .training import PRESETS, TrainConfig, new_network, steps_per_epoch, train_steps
 
@@ -135,14 +136,21 @@ def torch_seconds(python, threads, repeats, say):
 
 
 def pin_process(cores):
-    """Set the cores of every thread of this process (Linux keeps one set per
-    thread: os.sched_setaffinity(0, ...) alone would leave the threads that
-    already exist, the shard pool's and BLAS's, where they were)."""
-    for task in os.listdir("/proc/self/task"):
+    """Set the cores of every thread of this process and of the worker that
+    computes second halves (Linux keeps one set per thread:
+    os.sched_setaffinity(0, ...) alone would leave the threads that already
+    exist, BLAS's and the next-batch thread, where they were)."""
+    worker = second_half.worker_pid()
+    for process in ["self"] + ([str(worker)] if worker else []):
         try:
-            os.sched_setaffinity(int(task), cores)
-        except (ProcessLookupError, PermissionError):  # a thread that has just ended
-            pass
+            tasks = os.listdir(f"/proc/{process}/task")
+        except FileNotFoundError:  # the worker has just ended
+            continue
+        for task in tasks:
+            try:
+                os.sched_setaffinity(int(task), cores)
+            except (ProcessLookupError, PermissionError):  # a thread that has just ended
+                pass
 
 
 @contextmanager

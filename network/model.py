@@ -18,8 +18,6 @@ it), and all gradients in `grads`, so an optimiser step is a few whole-array
 operations whatever the architecture.
 """
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,33 +29,21 @@ from .conv import Conv2D, MaxPool2D, PooledConv
 from .errors import UserError
 from .layers import Activation, Dense, Dropout
 from .memory import keep_freed_memory
-from .priority import run_in_background
 from .recipe_rules import INITS, RULES
+from .second_half import SecondHalf
 from .shapes import IMAGE_SHAPE, N_CLASSES, PIXELS, SIDE
 
 keep_freed_memory()  # once per process: see memory.py
 
-# A training batch is cut in two, one half per core of the 2-core machines
-# this runs on (fixed, not the core count, so that a recipe trains the same
-# network everywhere), when each half is at least MIN_SHARD_WORK
-# multiply-adds of forward pass: the halves' threads hand Python's lock to
-# each other at every NumPy call, which costs more than a second core saves
-# for a small network on a busy machine, and saves a few percent at best on
-# a quiet one (784-256-128-10, 15 M a half at batch 128: 0.97 s an epoch in
-# one piece, 1.41 s in halves at load average 8; 0.96 and 0.93 s at load 1),
-# while the CNN (51 M a half) runs 1.6x faster in halves on a quiet machine
-# (scripts/shard_choice.py; README, "Speed").
-SHARDS = 2
-MIN_SHARD_WORK = 20_000_000
-
-
-@cache
-def shard_pool():
-    """The threads that compute the other parts of every batch, shared by
-    all the networks training in this process.  NumPy lets go of Python's
-    lock in its array operations, so the parts run on separate cores."""
-    return ThreadPoolExecutor(max(1, min(SHARDS, os.cpu_count() or 1) - 1), thread_name_prefix="shard",
-                              initializer=run_in_background)  # training gives way to reading
+# A training batch is cut in two halves, one per core of the 2-core
+# machines this runs on (fixed, not the core count, so that a recipe trains
+# the same network everywhere), when each half is at least MIN_HALF_WORK
+# multiply-adds of forward pass: the second half goes to a worker process
+# (second_half.py), and handing it over costs about 0.1 ms a step (the
+# weights and the half batch copied to shared memory, a line each way on a
+# pipe), more than a second core saves for a small network's step, while
+# the CNN (51 M a half) ... (scripts/shard_choice.py; README, "Speed").
+MIN_HALF_WORK = 20_000_000
 
 
 @cache
@@ -216,7 +202,7 @@ class Network:
         self.stages = fused(self.layers)
         self.multiply_adds = sum(layer.multiply_adds for layer in self.layers)  # of one example's forward pass
         self.weight_views = []  # L2 decays weights, never biases
-        self.twins = []         # the other shards' networks (see gradient)
+        self.second_half = None  # how the second half of a large batch is computed (see gradient)
         offset = 0
         for layer in self.layers:
             layer.params, layer.grads = {}, {}
@@ -262,31 +248,38 @@ class Network:
         """Forward, loss and backward on one batch.
 
         Returns (loss, number correct) and leaves dLoss/dparams in `grads`.
-        A large batch is cut in SHARDS parts whose gradients are computed at
-        once on the machine's cores, each by a twin of the network, and
+        A large batch is cut in two halves whose gradients are computed at
+        once, the second by a worker process (second_half.py), and
         averaged: the same gradient, up to the order of the sums.
         """
         m = X.shape[1]
-        shards = SHARDS if m * self.multiply_adds >= SHARDS * MIN_SHARD_WORK else 1
-        while len(self.twins) < shards - 1:
-            self.twins.append(self.twin(seed=[self.seed, len(self.twins) + 1]))
-        bounds = [m * i // shards for i in range(shards + 1)]
-        parts = [(X[:, a:b], labels[a:b]) for a, b in zip(bounds, bounds[1:])]  # views: no copy
         with blas_threads().limit(limits=1, user_api="blas"):
-            others = [shard_pool().submit(twin.shard_gradient, *part) for twin, part in zip(self.twins, parts[1:])]
-            results = [self.shard_gradient(*parts[0])] + [future.result() for future in others]
-        loss = sum(part_loss * len(part[1]) for (part_loss, _), part in zip(results, parts)) / m
-        correct = sum(part_correct for _, part_correct in results)
-        if shards > 1:  # the mean over the batch of each part's mean
-            share = self.grads.dtype.type
-            self.grads *= share(len(parts[0][1]) / m)
-            for twin, part in zip(self.twins, parts[1:]):
-                self.grads += share(len(part[1]) / m) * twin.grads
+            if m * self.multiply_adds < 2 * MIN_HALF_WORK:
+                loss, correct = self.shard_gradient(X, labels)
+            else:
+                if self.second_half is None:
+                    self.second_half = SecondHalf(self)
+                a = m // 2
+                self.second_half.begin(X, a, labels)
+                try:
+                    first_loss, first_correct = self.shard_gradient(X[:, :a], labels[:a])
+                finally:
+                    second_loss, second_correct, second_grads = self.second_half.end()
+                loss = (first_loss * a + second_loss * (m - a)) / m
+                correct = first_correct + second_correct
+                share = self.grads.dtype.type  # the mean over the batch of each half's mean
+                self.grads *= share(a / m)
+                self.grads += share((m - a) / m) * second_grads
         if l2:
             for W, dW in self.weight_views:
                 dW += np.float32(l2) * W
                 loss += 0.5 * l2 * float(np.vdot(W, W))
         return loss, correct
+
+    def done_training(self):
+        """Give back what training in halves holds (shared memory)."""
+        if self.second_half is not None:
+            self.second_half.release()
 
     def shard_gradient(self, X, labels):
         """The loss, number correct and (in `grads`) gradient of one batch."""

@@ -201,6 +201,8 @@ def batches(config, images, labels, rng):
     # BLAS multiplies fastest.  Mini-batches convert only their own images,
     # so that a paused run does not hold a float copy of the whole set.
     everything = as_columns(images) if full_batch and not config.augment else None
+    if everything is not None:  # the same every step: the second half's worker gets it once
+        everything.flags.writeable = False
     pixels_together = not config.conv  # for a dense first layer (as_columns); im2col reads the usual layout
     order = np.arange(n)
     for step in range(total_steps(config, n)):
@@ -249,34 +251,37 @@ def train_steps(net, config, train_images, train_labels, dev_images=None, dev_la
 
     seconds = 0.0
     seen = correct = 0
-    for step in range(total):
-        start = time.perf_counter()
-        if step % per_epoch == 0:
-            seen = correct = 0
-        X, labels = next(steps)
+    try:
+        for step in range(total):
+            start = time.perf_counter()
+            if step % per_epoch == 0:
+                seen = correct = 0
+            X, labels = next(steps)
 
-        loss, batch_correct = net.gradient(X, labels, config.l2)
-        if not math.isfinite(loss) or loss > DIVERGED_LOSS:
-            net.params[...] = last_good
+            loss, batch_correct = net.gradient(X, labels, config.l2)
+            if not math.isfinite(loss) or loss > DIVERGED_LOSS:
+                net.params[...] = last_good
+                lr = scheduled_lr(config.lr, config.schedule, step / total)
+                raise TrainingDiverged(
+                    f"training diverged at step {step + 1}: the loss became {loss:.3g}. "
+                    f"The learning rate ({lr:g}) is probably too high; try {lr / 10:g}. "
+                    "The network keeps the weights of the last good step.")
+            np.copyto(last_good, net.params)
             lr = scheduled_lr(config.lr, config.schedule, step / total)
-            raise TrainingDiverged(
-                f"training diverged at step {step + 1}: the loss became {loss:.3g}. "
-                f"The learning rate ({lr:g}) is probably too high; try {lr / 10:g}. "
-                "The network keeps the weights of the last good step.")
-        np.copyto(last_good, net.params)
-        lr = scheduled_lr(config.lr, config.schedule, step / total)
-        optimizer.step(net.params, net.grads, lr)
+            optimizer.step(net.params, net.grads, lr)
 
-        seen += len(labels)
-        correct += batch_correct
-        done = step + 1
-        evaluate = has_dev and (done == total or (done % config.eval_every == 0 if config.eval_every
-                                                  else done % per_epoch == 0))
-        dev_accuracy = net.accuracy(dev_images, dev_labels) if evaluate else None
-        seconds += time.perf_counter() - start
-        yield Progress(step=done, total_steps=total, epoch=done / per_epoch, loss=loss,
-                       train_accuracy=correct / seen, dev_accuracy=dev_accuracy, learning_rate=lr,
-                       seconds=seconds, samples_per_second=done * batch_size / seconds if seconds else 0.0)
+            seen += len(labels)
+            correct += batch_correct
+            done = step + 1
+            evaluate = has_dev and (done == total or (done % config.eval_every == 0 if config.eval_every
+                                                      else done % per_epoch == 0))
+            dev_accuracy = net.accuracy(dev_images, dev_labels) if evaluate else None
+            seconds += time.perf_counter() - start
+            yield Progress(step=done, total_steps=total, epoch=done / per_epoch, loss=loss,
+                           train_accuracy=correct / seen, dev_accuracy=dev_accuracy, learning_rate=lr,
+                           seconds=seconds, samples_per_second=done * batch_size / seconds if seconds else 0.0)
+    finally:
+        net.done_training()  # its shared memory, when it trained in halves
 
 
 def train_to_end(net, config, train_images, train_labels, dev_images=None, dev_labels=None, on_progress=None):

@@ -6,10 +6,11 @@ does, and reports medians over the steps (after 20 warm-up steps) of:
 
 - the step's wall time, and the part of it spent outside `Network.gradient`
   (the next batch, the Adam step, keeping the last good weights);
-- for each half (`Network.shard_gradient`, one on this thread, one on the
-  shard thread): when it started after the gradient was asked for, its wall
-  time and its CPU time (time.thread_time). A half's wall time above its CPU
-  time is time it waited: for Python's lock, or for a core;
+- this process's half (`Network.shard_gradient`; the other half is in the
+  worker process, network/second_half.py): when it started after the
+  gradient was asked for (handing the other half over), its wall time and
+  its CPU time (time.thread_time), and how long the gradient took after it
+  (waiting for the worker, adding the two halves' gradients);
 - halves of 64 images computed over and over (each by its own network, BLAS
   on one thread) by one thread alone, by two threads at once and by two
   processes at once: each half's median wall and CPU time.  Two processes
@@ -32,7 +33,6 @@ import os
 import resource
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -78,12 +78,11 @@ def main():
     def timed_half(self, X, labels):
         start, cpu = time.perf_counter(), time.thread_time()
         result = shard_gradient(self, X, labels)
-        halves[-1][threading.current_thread() is threading.main_thread()] = (
-            start, time.perf_counter() - start, time.thread_time() - cpu)
+        halves[-1] = (start, time.perf_counter() - start, time.thread_time() - cpu)
         return result
 
     def timed_gradient(self, X, labels, l2=0.0):
-        halves.append({})
+        halves.append(None)
         start = time.perf_counter()
         result = gradient(self, X, labels, l2)
         gradients.append((start, time.perf_counter() - start))
@@ -102,10 +101,11 @@ def main():
 
     report = {"load_average": os.getloadavg()[0], "step_ms": median_ms(steps),
               "outside_gradient_ms": median_ms(outside), "gradient_ms": median_ms([g for _, g in gradients[WARM_UP:]])}
-    for name, main in (("this thread's half", True), ("shard thread's half", False)):
-        kept = [(h[main], g) for h, g in zip(halves[WARM_UP:], gradients[WARM_UP:])]
-        report[name] = {"starts_after_ms": median_ms([h[0] - g[0] for h, g in kept]),
-                        "wall_ms": median_ms([h[1] for h, _ in kept]), "cpu_ms": median_ms([h[2] for h, _ in kept])}
+    kept = list(zip(halves[WARM_UP:], gradients[WARM_UP:]))
+    report["this process's half"] = {
+        "starts_after_ms": median_ms([h[0] - g[0] for h, g in kept]), "wall_ms": median_ms([h[1] for h, _ in kept]),
+        "cpu_ms": median_ms([h[2] for h, _ in kept]),
+        "gradient_after_it_ms": median_ms([g[0] + g[1] - h[0] - h[1] for h, g in kept])}
     X, y = next(batches(config, images, labels, net.rng))
     half = (X[:, :BATCH // 2], y[:BATCH // 2])
     report["one thread alone"] = repeated_halves(net, half, args.steps)

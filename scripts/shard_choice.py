@@ -1,12 +1,13 @@
 """Is a batch worth cutting in two halves, one per core?  Measured per network.
 
 For each network of `bench` (and 784-256-10), training steps of Adam at batch
-128 are timed with the batch in two halves on two threads and in one piece
-on one thread (BLAS on one thread either way, as training runs), taking
+128 are timed with the batch in two halves (the second in the worker
+process, network/second_half.py) and in one piece on one thread (BLAS on
+one thread either way, as training runs), taking
 turns, in one run.  A step's median time times the steps of an epoch is
 reported (a median of steps shrugs off the moments another program takes
 the cores, which an epoch's total does not), with the load average.
-network/model.py's MIN_SHARD_WORK is chosen from these figures.
+network/model.py's MIN_HALF_WORK is chosen from these figures.
 
     .venv/bin/python scripts/shard_choice.py [--steps 300] [--rounds 3] [--networks cnn,784-128-10]
 """
@@ -49,7 +50,7 @@ def main():
     for _ in range(args.rounds):
         for name in args.networks.split(","):
             for shards in (2, 1):
-                model.SHARDS, model.MIN_SHARD_WORK = shards, 0
+                model.MIN_HALF_WORK = 0 if shards == 2 else sys.maxsize
                 seconds.setdefault(name, {}).setdefault(shards, []).append(
                     epoch_seconds(NETWORKS[name], images, labels, args.steps))
         load.append(os.getloadavg()[0])

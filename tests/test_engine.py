@@ -10,7 +10,7 @@ from network import model
 from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax, softmax_loss
 from network.augment import _GRID, AUGMENTATIONS, augment, redrawn, skeletons, warp
 from network.conv import MaxPool2D
-from network.model import SHARDS, ArchitectureError, Network, architecture, as_columns
+from network.model import ArchitectureError, Network, architecture, as_columns
 from network.optimizers import ONECYCLE_WARMUP, OPTIMIZERS, scheduled_lr
 from network.recipe_rules import RecipeError
 from network.training import (
@@ -128,16 +128,18 @@ def test_saliency_is_the_gradient_of_the_class_score():
         assert grad[r, c] == pytest.approx((score(up) - score(down)) / (2 * eps), rel=1e-4, abs=1e-8)
 
 
-def test_gradient_check_conv_on_a_sharded_batch(monkeypatch):
-    """A batch cut in parts (one per core) gets the same gradient as in one piece."""
+def test_gradient_check_conv_on_a_batch_in_halves(monkeypatch):
+    """A batch cut in halves (the second in the worker process) gets the
+    same gradient as in one piece."""
     arch = architecture(hidden=(8,), conv=((3, 5), (4, 3)), init="he")
     net = Network(arch, seed=3, dtype=np.float64)
-    monkeypatch.setattr(model, "MIN_SHARD_WORK", net.multiply_adds * 30)  # this batch of 69 is worth cutting
+    monkeypatch.setattr(model, "MIN_HALF_WORK", net.multiply_adds * 30)  # this batch of 69 is worth cutting
     rng = np.random.default_rng(3)
     X = rng.random((784, 69))
     labels = rng.integers(0, 10, X.shape[1])
     loss, correct = net.gradient(X, labels)
-    assert len(net.twins) == SHARDS - 1
+    assert net.second_half is not None
+    net.done_training()
     whole = net.twin()
     assert whole.shard_gradient(X, labels) == (pytest.approx(loss, rel=1e-12), correct)
     np.testing.assert_allclose(net.grads, whole.grads, rtol=1e-9, atol=1e-12)

@@ -1,4 +1,5 @@
-"""Training gives way to reading: its threads lower their own CPU priority."""
+"""Training gives way to reading: its threads, and the process computing
+second halves, lower their own CPU priority."""
 
 import dataclasses
 import os
@@ -6,6 +7,7 @@ import threading
 
 import pytest
 
+from network import second_half
 from network.priority import BACKGROUND_NICENESS, run_in_background
 from tests.test_worker import ENDLESS, new_worker, steps_done, wait_for
 
@@ -23,8 +25,8 @@ def test_a_training_run_s_threads_give_way_and_the_page_s_do_not():
     try:
         wait_for(lambda: steps_done(worker) > 3)
         assert niceness(worker._thread) >= BACKGROUND_NICENESS
-        shards = [t for t in threading.enumerate() if t.name.startswith("shard")]
-        assert shards and all(niceness(t) >= BACKGROUND_NICENESS for t in shards)
+        halves = second_half.worker_pid()  # the process computing the second halves
+        assert halves and os.getpriority(os.PRIO_PROCESS, halves) >= BACKGROUND_NICENESS
         assert niceness(threading.current_thread()) == mine   # the caller (the page) keeps its priority
     finally:
         worker.stop()

@@ -1,0 +1,318 @@
+"""The second half of a training batch, computed in a worker process.
+
+A large batch is cut in two halves, one per core (Network.gradient).  Two
+threads of one process hand Python's lock to each other at every NumPy call,
+and the CNN's halves lost 1-2 ms a step waiting for it
+(scripts/halves_profile.py); a second process has a lock of its own.
+
+One worker process serves every network training in this process, as one
+shard thread did before: started by the first large batch, it lives until
+this process ends (it stops when its stdin closes).  A network training in
+halves has a block of shared memory: its weights, the gradient of the
+second half, that half's images and labels.  A request is one JSON line
+(which block, the network's architecture, the random state of the twin
+that draws the half's dropout masks, the half's size); the worker computes
+the gradient into the block and answers with one JSON line (loss, number
+correct, the random state after).  Nothing is pickled.
+
+When the worker cannot start, has died, or is busy with another network's
+batch, the half is computed here on the calling thread by the same twin:
+the same numbers, only slower.  The random state lives here, so the masks
+do not depend on where a half was computed.
+
+    python -m network.second_half      (the worker: started by this module)
+"""
+
+import atexit
+import json
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from multiprocessing import resource_tracker, shared_memory
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+STARTUP_SECONDS = 60   # a worker not ready by then is given up (a very busy server)
+RETRY_SECONDS = 60     # after a worker failed, the halves are computed here this long
+KEPT_BLOCKS = 8        # the worker keeps this many networks' blocks mapped
+ALIGN = 64
+
+
+def block_layout(n_params, dtype, rows, columns):
+    """Offsets and size of a block: [weights | gradient | images | labels]."""
+    def up(offset):
+        return -(-offset // ALIGN) * ALIGN
+    item = np.dtype(dtype).itemsize
+    grads = up(n_params * item)
+    images = up(grads + n_params * item)
+    labels = up(images + rows * columns * item)
+    return {"grads": grads, "images": images, "labels": labels, "size": labels + 8 * columns}
+
+
+def block_views(buffer, n_params, dtype, rows, columns, order, m):
+    """The weights, gradient, images (rows, m) and labels (m) in `buffer`."""
+    at = block_layout(n_params, dtype, rows, columns)
+    params = np.ndarray((n_params,), dtype, buffer, 0)
+    grads = np.ndarray((n_params,), dtype, buffer, at["grads"])
+    images = np.ndarray((rows, m), dtype, buffer, at["images"], order=order)
+    labels = np.ndarray((m,), np.int64, buffer, at["labels"])
+    return params, grads, images, labels
+
+
+# -- the worker process -------------------------------------------------------
+
+def serve(requests, answers):
+    """Answer every request line until `requests` ends."""
+    from .model import Network  # noqa: PLC0415 (keeps this module light to import)
+    blocks = OrderedDict()  # name -> (SharedMemory, twin network)
+    for line in requests:
+        request = json.loads(line)
+        name = request["block"]
+        if request.get("forget"):
+            if name in blocks:
+                blocks.pop(name)[0].close()
+            continue
+        try:
+            if name not in blocks:
+                memory = shared_memory.SharedMemory(name=name)
+                # Python 3.11 registers a block it only opened, and would unlink it when this
+                # process ends: the block belongs to the training process.
+                resource_tracker.unregister(memory._name, "shared_memory")
+                params, *_ = block_views(memory.buf, request["n_params"], request["dtype"], 0, 0, "C", 0)
+                blocks[name] = (memory, Network(request["arch"], 0, np.dtype(request["dtype"]), params=params))
+                while len(blocks) > KEPT_BLOCKS:
+                    blocks.popitem(last=False)[1][0].close()
+            blocks.move_to_end(name)
+            memory, twin = blocks[name]
+            _, grads, images, labels = block_views(memory.buf, request["n_params"], request["dtype"],
+                                                   request["rows"], request["columns"], request["order"],
+                                                   request["m"])
+            twin.rng.bit_generator.state = request["random_state"]
+            loss, correct = twin.shard_gradient(images, labels)
+            np.copyto(grads, twin.grads)
+            del grads, images, labels
+            answer = {"loss": loss, "correct": correct, "random_state": twin.rng.bit_generator.state}
+        except Exception as error:  # noqa: BLE001 (reported to the training process, which computes the half itself)
+            answer = {"error": f"{type(error).__name__}: {error}"}
+        answers.write(json.dumps(answer) + "\n")
+        answers.flush()
+
+
+def main():
+    from .priority import run_in_background  # noqa: PLC0415
+    run_in_background()  # training gives way to reading, in this process too
+    print("ready", flush=True)
+    serve(sys.stdin, sys.stdout)
+
+
+# -- the training process's side ---------------------------------------------
+
+class Worker:
+    """The worker process and the pipe to it; one request at a time."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.process = None
+        self.failed_at = None
+
+    def pid(self):
+        return self.process.pid if self.alive() else None
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def take(self):
+        """The worker, reserved for one request, or None: busy, failed
+        lately, or unable to start."""
+        if not self.lock.acquire(blocking=False):
+            return None
+        if self.alive() or self._start():
+            return self
+        self.lock.release()
+        return None
+
+    def _start(self):
+        if self.failed_at is not None and time.monotonic() - self.failed_at < RETRY_SECONDS:
+            return False
+        self.stop()  # one that ended by itself
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                            os.environ.get("PYTHONPATH")])))
+        try:
+            self.process = subprocess.Popen([sys.executable, "-m", "network.second_half"], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, env=env, text=True, close_fds=True)
+            if self._read_line(STARTUP_SECONDS) == "ready":
+                return True
+        except OSError as error:
+            log.warning("the second-half worker did not start: %s", error)
+        self.fail("it was not ready")
+        return False
+
+    def _read_line(self, timeout=None):
+        if timeout is not None and not select.select([self.process.stdout], [], [], timeout)[0]:
+            return None
+        return self.process.stdout.readline().strip()
+
+    def ask(self, request):
+        """Send a request; False when the worker has gone."""
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            return True
+        except (OSError, ValueError):
+            self.fail("its pipe closed")
+            return False
+
+    def answer(self):
+        """The answer to the request sent, or None when the worker has gone."""
+        try:
+            line = self._read_line()
+        except (OSError, ValueError):
+            line = ""
+        if not line:
+            self.fail("it ended")
+            return None
+        return json.loads(line)
+
+    def forget(self, name):
+        with self.lock:
+            if self.alive():
+                self.ask({"block": name, "forget": True})
+
+    def fail(self, why):
+        log.warning("the second-half worker stopped (%s): halves are computed in this process for %d s",
+                    why, RETRY_SECONDS)
+        self.failed_at = time.monotonic()
+        self.stop()
+
+    def stop(self):
+        if self.process is not None:
+            process, self.process = self.process, None
+            for pipe in (process.stdin, process.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+WORKER = Worker()
+atexit.register(WORKER.stop)
+
+
+def worker_pid():
+    """The worker process's id while it runs (bench pins it with the rest)."""
+    return WORKER.pid()
+
+
+class SecondHalf:
+    """How one network gets the gradient of the second half of its batches:
+    begin() hands the half to the worker, end() collects its loss, number
+    correct and gradient (or computes them here, with `twin`)."""
+
+    def __init__(self, net):
+        self.net = net
+        self.twin = net.twin(seed=[net.seed, 1])  # its rng draws the second half's dropout masks
+        self.memory = None
+        self.shape = None     # (rows, columns) the block has room for
+        self.sent = None      # the read-only batch whose half is in the block already
+        self.worker = None
+        self.half = None
+        self._finalizer = None
+
+    def begin(self, X, a, labels):
+        """Start the gradient of X[:, a:] (with labels[a:])."""
+        self.half = (X[:, a:], labels[a:])
+        self.worker = WORKER.take()
+        if self.worker is None:
+            return
+        try:
+            request = self._fill_block(X, a, labels)
+        except OSError as error:  # no room for shared memory
+            log.warning("no shared memory for the second half (%s): computed in this process", error)
+            self.worker.lock.release()
+            self.worker = None
+            return
+        if not self.worker.ask(request):
+            self._give_up()
+
+    def end(self):
+        """(loss, number correct, gradient) of the half begun."""
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            try:
+                answer = worker.answer()
+            finally:
+                worker.lock.release()
+            if answer is not None and "error" not in answer:
+                self.twin.rng.bit_generator.state = answer["random_state"]
+                return answer["loss"], answer["correct"], self._views(0)[1]
+            if answer is not None:
+                log.warning("the second-half worker failed: %s; computed in this process", answer["error"])
+        loss, correct = self.twin.shard_gradient(*self.half)
+        return loss, correct, self.twin.grads
+
+    def _give_up(self):
+        self.worker.lock.release()
+        self.worker = None
+
+    def _views(self, m, order="C"):
+        return block_views(self.memory.buf, self.net.params.size, self.net.params.dtype, *self.shape, order, m)
+
+    def _fill_block(self, X, a, labels):
+        rows, m = X.shape[0], X.shape[1] - a
+        if self.memory is None or self.shape[0] != rows or self.shape[1] < m:
+            self.release()
+            self.shape = (rows, m)
+            size = block_layout(self.net.params.size, self.net.params.dtype, rows, m)["size"]
+            self.memory = shared_memory.SharedMemory(create=True, size=size)
+            self._finalizer = weakref.finalize(self, _release_block, self.memory)
+        half = X[:, a:]
+        order = "F" if half.flags.f_contiguous and not half.flags.c_contiguous else "C"
+        params, _, images, block_labels = self._views(m, order)
+        np.copyto(params, self.net.params)
+        # A batch that cannot change (the whole training set, every step of
+        # full-batch training) is copied to the block once.
+        if not (self.sent is X and not X.flags.writeable):
+            np.copyto(images, half)
+            np.copyto(block_labels, labels[a:])
+            self.sent = X if not X.flags.writeable else None
+        del params, images, block_labels
+        return {"block": self.memory.name, "arch": self.net.arch, "n_params": self.net.params.size,
+                "dtype": self.net.params.dtype.str, "rows": rows, "columns": self.shape[1], "order": order,
+                "m": m, "random_state": self.twin.rng.bit_generator.state}
+
+    def release(self):
+        """Give back the shared memory (the network has finished training)."""
+        if self.memory is not None:
+            WORKER.forget(self.memory.name)
+            self._finalizer()
+            self.memory, self.shape, self.sent = None, None, None
+
+
+def _release_block(memory):
+    try:
+        memory.unlink()
+    except FileNotFoundError:
+        pass
+    try:
+        memory.close()
+    except BufferError:  # an array still looks at it: the mapping goes with the array
+        pass
+
+
+if __name__ == "__main__":
+    main()

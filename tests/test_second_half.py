@@ -1,0 +1,98 @@
+"""The second half of a large batch, computed in a worker process: the same
+numbers as computing it here, whatever happens to the worker."""
+
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+
+from network import model, second_half
+from network.model import Network, architecture
+from network.training import TrainConfig, new_network, train_steps
+from tests.toys import toy_images
+
+ARCH = architecture(hidden=(16,), conv=((4, 5), (8, 3)), dropout=0.25)
+
+
+@pytest.fixture
+def halves(monkeypatch):
+    """Every batch of two or more images is cut in halves."""
+    monkeypatch.setattr(model, "MIN_HALF_WORK", 1)
+
+
+def here_only(monkeypatch):
+    """The worker is never free: every half is computed in this process."""
+    monkeypatch.setattr(second_half.WORKER, "take", lambda: None)
+
+
+def batch(m=64, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((784, m), dtype=np.float32), rng.integers(0, 10, m)
+
+
+def steps(net, n=3, seed=0):
+    """Losses, numbers correct and gradients of n steps (dropout draws anew each step)."""
+    out = []
+    for i in range(n):
+        X, labels = batch(seed=seed + i)
+        loss, correct = net.gradient(X, labels)
+        out.append((loss, correct, net.grads.copy()))
+    return out
+
+
+def test_the_worker_computes_what_this_process_computes(halves, monkeypatch):
+    by_worker = Network(ARCH, seed=1)
+    from_worker = steps(by_worker)
+    assert second_half.worker_pid() is not None
+    by_worker.done_training()
+    here_only(monkeypatch)
+    by_here = Network(ARCH, seed=1)
+    for (loss, correct, grads), (loss_here, correct_here, grads_here) in zip(from_worker, steps(by_here)):
+        assert (loss, correct) == (loss_here, correct_here)
+        np.testing.assert_array_equal(grads, grads_here)
+
+
+def test_a_worker_that_dies_loses_no_step(halves, monkeypatch):
+    """Killed between two steps, the worker's half is computed here, with
+    the same dropout masks; a new worker starts once RETRY_SECONDS pass."""
+    monkeypatch.setattr(second_half, "RETRY_SECONDS", 0)
+    first, reference = Network(ARCH, seed=2), Network(ARCH, seed=2)
+    expected = steps(reference, 4)
+    reference.done_training()
+    got = steps(first, 2)
+    pid = second_half.worker_pid()
+    os.kill(pid, 9)
+    second_half.WORKER.process.wait()
+    got += steps(first, 2, seed=2)
+    first.done_training()
+    for (loss, correct, grads), (loss_expected, correct_expected, grads_expected) in zip(got, expected):
+        assert (loss, correct) == (loss_expected, correct_expected)
+        np.testing.assert_array_equal(grads, grads_expected)
+    assert second_half.worker_pid() not in (None, pid)
+
+
+def test_a_run_gives_its_shared_memory_back(halves):
+    net = Network(ARCH, seed=3)
+    net.gradient(*batch())
+    name = net.second_half.memory.name
+    assert os.path.exists(f"/dev/shm/{name}")
+    net.done_training()
+    assert not os.path.exists(f"/dev/shm/{name}")
+    net.gradient(*batch())  # training again gets a new block
+    assert os.path.exists(f"/dev/shm/{net.second_half.memory.name}")
+    net.done_training()
+
+
+def test_full_batch_training_in_halves_is_the_same_anywhere(halves, monkeypatch):
+    """The whole training set, the same every step, is copied to the
+    worker once; the steps still match those computed here."""
+    images, labels = toy_images(120)
+    config = TrainConfig(hidden=(16,), optimizer="gd", lr=0.1, batch_size=None, epochs=None, iterations=4,
+                         dev_size=0)
+    by_worker = new_network(config)
+    losses = [p.loss for p in train_steps(by_worker, config, images, labels)]
+    here_only(monkeypatch)
+    by_here = new_network(config)
+    assert [p.loss for p in train_steps(by_here, dataclasses.replace(config), images, labels)] == losses
+    np.testing.assert_array_equal(by_worker.params, by_here.params)
