@@ -43,7 +43,7 @@ keep_freed_memory()  # once per process: see memory.py
 # weights and the half batch copied to shared memory, a line each way on a
 # pipe), more than a second core saves for a small network's step, while
 # the CNN (51 M a half) ... (scripts/shard_choice.py; README, "Speed").
-MIN_HALF_WORK = 20_000_000
+MIN_HALF_WORK = 10_000_000
 
 
 @cache

@@ -20,7 +20,15 @@ batch, the half is computed here on the calling thread by the same twin:
 the same numbers, only slower.  The random state lives here, so the masks
 do not depend on where a half was computed.
 
-    python -m network.second_half      (the worker: started by this module)
+Where a half is computed is chosen as training goes, and changes no number.
+On a machine whose cores are busy with other programs, handing a half over
+and back costs a wait for a core each way: 784-256-10 took 2.7 s an epoch
+in halves against 0.74 s in one piece with two busy programs running, the
+CNN 11.0 s against 9.5 s (scripts/shard_choice.py).  So when the worker's
+answers come later than this process's own half took (the median of the
+last PROBE_STEPS steps), both halves are computed here for a stretch of
+steps, after which PROBE_STEPS steps try the worker again; each slow try
+doubles the next stretch.
 """
 
 import atexit
@@ -28,6 +36,7 @@ import json
 import logging
 import os
 import select
+import statistics
 import subprocess
 import sys
 import threading
@@ -44,6 +53,8 @@ log = logging.getLogger(__name__)
 STARTUP_SECONDS = 60   # a worker not ready by then is given up (a very busy server)
 RETRY_SECONDS = 60     # after a worker failed, the halves are computed here this long
 KEPT_BLOCKS = 8        # the worker keeps this many networks' blocks mapped
+PROBE_STEPS = 5        # the worker's last steps that judge it (medians)
+STRETCHES = (10, 640)  # then steps computed here when it is slow: at first, and at most
 ALIGN = 64
 
 
@@ -122,6 +133,8 @@ class Worker:
     def __init__(self):
         self.lock = threading.Lock()
         self.process = None
+        self.ready = False       # it has said so: it takes requests
+        self.started_at = 0.0
         self.failed_at = None
 
     def pid(self):
@@ -131,18 +144,43 @@ class Worker:
         return self.process is not None and self.process.poll() is None
 
     def take(self):
-        """The worker, reserved for one request, or None: busy, failed
-        lately, or unable to start."""
+        """The worker, reserved for one request, or None: busy, starting,
+        failed lately."""
         if not self.lock.acquire(blocking=False):
             return None
-        if self.alive() or self._start():
+        if self._ready():
             return self
         self.lock.release()
         return None
 
-    def _start(self):
-        if self.failed_at is not None and time.monotonic() - self.failed_at < RETRY_SECONDS:
+    def wait_until_ready(self, timeout=STARTUP_SECONDS):
+        """Start the worker if it is not running, and wait until it takes
+        requests (for tests and benchmarks: training never waits)."""
+        deadline = time.monotonic() + timeout
+        while (worker := self.take()) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if worker is not None:
+            worker.lock.release()
+        return worker is not None
+
+    def _ready(self):
+        """Whether the worker takes requests now.  Starts one when none runs:
+        its first answer comes after Python and NumPy have loaded (about
+        0.2 s), and until then the halves are computed here."""
+        if not self.alive():
+            if self.failed_at is None or time.monotonic() - self.failed_at >= RETRY_SECONDS:
+                self._start()
             return False
+        if not self.ready:
+            if select.select([self.process.stdout], [], [], 0)[0]:
+                self.ready = self.process.stdout.readline().strip() == "ready"
+                if not self.ready:
+                    self.fail("it did not start")
+            elif time.monotonic() - self.started_at > STARTUP_SECONDS:
+                self.fail("it was not ready in time")
+        return self.ready
+
+    def _start(self):
         self.stop()  # one that ended by itself
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
@@ -150,17 +188,9 @@ class Worker:
         try:
             self.process = subprocess.Popen([sys.executable, "-m", "network.second_half"], stdin=subprocess.PIPE,
                                             stdout=subprocess.PIPE, env=env, text=True, close_fds=True)
-            if self._read_line(STARTUP_SECONDS) == "ready":
-                return True
+            self.started_at = time.monotonic()
         except OSError as error:
-            log.warning("the second-half worker did not start: %s", error)
-        self.fail("it was not ready")
-        return False
-
-    def _read_line(self, timeout=None):
-        if timeout is not None and not select.select([self.process.stdout], [], [], timeout)[0]:
-            return None
-        return self.process.stdout.readline().strip()
+            self.fail(f"it did not start: {error}")
 
     def ask(self, request):
         """Send a request; False when the worker has gone."""
@@ -175,7 +205,7 @@ class Worker:
     def answer(self):
         """The answer to the request sent, or None when the worker has gone."""
         try:
-            line = self._read_line()
+            line = self.process.stdout.readline().strip()
         except (OSError, ValueError):
             line = ""
         if not line:
@@ -195,6 +225,7 @@ class Worker:
         self.stop()
 
     def stop(self):
+        self.ready = False
         if self.process is not None:
             process, self.process = self.process, None
             for pipe in (process.stdin, process.stdout):
@@ -232,10 +263,17 @@ class SecondHalf:
         self.worker = None
         self.half = None
         self._finalizer = None
+        self.timings = []             # the worker's last steps: (our half's seconds, seconds waited after)
+        self.stretch = STRETCHES[0]   # steps to compute here when the worker is slow
+        self.here_for = 0             # steps left to compute here
+        self.handed_over = 0.0        # when the half went to the worker
 
     def begin(self, X, a, labels):
         """Start the gradient of X[:, a:] (with labels[a:])."""
         self.half = (X[:, a:], labels[a:])
+        if self.here_for:
+            self.here_for -= 1
+            return
         self.worker = WORKER.take()
         if self.worker is None:
             return
@@ -248,15 +286,18 @@ class SecondHalf:
             return
         if not self.worker.ask(request):
             self._give_up()
+        self.handed_over = time.perf_counter()
 
     def end(self):
         """(loss, number correct, gradient) of the half begun."""
         worker, self.worker = self.worker, None
         if worker is not None:
+            ours = time.perf_counter()
             try:
                 answer = worker.answer()
             finally:
                 worker.lock.release()
+            self._choose(ours - self.handed_over, time.perf_counter() - ours)
             if answer is not None and "error" not in answer:
                 self.twin.rng.bit_generator.state = answer["random_state"]
                 return answer["loss"], answer["correct"], self._views(0)[1]
@@ -264,6 +305,19 @@ class SecondHalf:
                 log.warning("the second-half worker failed: %s; computed in this process", answer["error"])
         loss, correct = self.twin.shard_gradient(*self.half)
         return loss, correct, self.twin.grads
+
+    def _choose(self, ours, waited):
+        """Compute the next halves here for a while if, over PROBE_STEPS
+        steps, the worker's answers came later than our own half took."""
+        self.timings.append((ours, waited))
+        if len(self.timings) < PROBE_STEPS:
+            return
+        ours, waited = (statistics.median(t) for t in zip(*self.timings))
+        self.timings = []
+        if waited <= ours:
+            self.stretch = STRETCHES[0]
+        else:
+            self.here_for, self.stretch = self.stretch, min(2 * self.stretch, STRETCHES[1])
 
     def _give_up(self):
         self.worker.lock.release()

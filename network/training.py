@@ -18,7 +18,7 @@ from .augment import augment
 from .csvfile import load_csv
 from .digits import per_digit_subset, split_dev
 from .mnist import fetch_mnist
-from .model import Network, architecture, as_columns
+from .model import Network, architecture, as_columns, blas_threads
 from .optimizers import OPTIMIZER_NAMES, OPTIMIZERS, scheduled_lr
 from .priority import run_in_background
 from .recipe_rules import RULES, RecipeError
@@ -275,7 +275,10 @@ def train_steps(net, config, train_images, train_labels, dev_images=None, dev_la
             done = step + 1
             evaluate = has_dev and (done == total or (done % config.eval_every == 0 if config.eval_every
                                                       else done % per_epoch == 0))
-            dev_accuracy = net.accuracy(dev_images, dev_labels) if evaluate else None
+            dev_accuracy = None
+            if evaluate:  # on one BLAS thread, as training: an idle OpenBLAS thread spins on a core
+                with blas_threads().limit(limits=1, user_api="blas"):  # for a while (README, "Speed")
+                    dev_accuracy = net.accuracy(dev_images, dev_labels)
             seconds += time.perf_counter() - start
             yield Progress(step=done, total_steps=total, epoch=done / per_epoch, loss=loss,
                            train_accuracy=correct / seen, dev_accuracy=dev_accuracy, learning_rate=lr,

@@ -25,6 +25,7 @@ def test_a_training_run_s_threads_give_way_and_the_page_s_do_not():
     try:
         wait_for(lambda: steps_done(worker) > 3)
         assert niceness(worker._thread) >= BACKGROUND_NICENESS
+        wait_for(lambda: second_half.WORKER.ready)
         halves = second_half.worker_pid()  # the process computing the second halves
         assert halves and os.getpriority(os.PRIO_PROCESS, halves) >= BACKGROUND_NICENESS
         assert niceness(threading.current_thread()) == mine   # the caller (the page) keeps its priority

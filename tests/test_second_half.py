@@ -42,9 +42,10 @@ def steps(net, n=3, seed=0):
 
 
 def test_the_worker_computes_what_this_process_computes(halves, monkeypatch):
+    assert second_half.WORKER.wait_until_ready()
     by_worker = Network(ARCH, seed=1)
     from_worker = steps(by_worker)
-    assert second_half.worker_pid() is not None
+    assert by_worker.second_half.timings  # the worker answered
     by_worker.done_training()
     here_only(monkeypatch)
     by_here = Network(ARCH, seed=1)
@@ -57,6 +58,7 @@ def test_a_worker_that_dies_loses_no_step(halves, monkeypatch):
     """Killed between two steps, the worker's half is computed here, with
     the same dropout masks; a new worker starts once RETRY_SECONDS pass."""
     monkeypatch.setattr(second_half, "RETRY_SECONDS", 0)
+    assert second_half.WORKER.wait_until_ready()
     first, reference = Network(ARCH, seed=2), Network(ARCH, seed=2)
     expected = steps(reference, 4)
     reference.done_training()
@@ -72,7 +74,19 @@ def test_a_worker_that_dies_loses_no_step(halves, monkeypatch):
     assert second_half.worker_pid() not in (None, pid)
 
 
+def test_training_never_waits_for_the_worker_to_start(halves):
+    """While a new worker loads Python and NumPy, halves are computed here."""
+    second_half.WORKER.stop()
+    net = Network(ARCH, seed=4)
+    net.gradient(*batch())
+    assert second_half.worker_pid() is not None and not second_half.WORKER.ready
+    assert not net.second_half.timings  # the half was computed here
+    net.done_training()
+    assert second_half.WORKER.wait_until_ready()
+
+
 def test_a_run_gives_its_shared_memory_back(halves):
+    assert second_half.WORKER.wait_until_ready()
     net = Network(ARCH, seed=3)
     net.gradient(*batch())
     name = net.second_half.memory.name
@@ -87,6 +101,7 @@ def test_a_run_gives_its_shared_memory_back(halves):
 def test_full_batch_training_in_halves_is_the_same_anywhere(halves, monkeypatch):
     """The whole training set, the same every step, is copied to the
     worker once; the steps still match those computed here."""
+    assert second_half.WORKER.wait_until_ready()
     images, labels = toy_images(120)
     config = TrainConfig(hidden=(16,), optimizer="gd", lr=0.1, batch_size=None, epochs=None, iterations=4,
                          dev_size=0)
