@@ -18,6 +18,8 @@ the 1s the long flag many hands start a 1 with (MNIST's 1s are mostly bare
 strokes, so a network trained on them reads a flagged 1 as a 7).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 AUGMENTATIONS = ("shift", "rotate", "scale", "shear", "elastic", "thickness", "flag", "cross", "hook", "pen")
@@ -88,6 +90,35 @@ def augment(images, rng, kinds=AUGMENTATIONS, labels=None):
     """A randomly distorted copy of a batch of uint8 images (m, 28, 28), as
     float32 in [0, 1].  `kinds` picks which distortions to use; "flag",
     "cross" and "hook" need the images' `labels`."""
+    return distortions(images, rng, kinds, labels).apply()
+
+
+@dataclass(frozen=True)
+class Distortions:
+    """A batch's distortions, drawn but not yet made pixel by pixel: the
+    images with their added strokes, where each output pixel reads its
+    input (the warp), and which images get a bolder or finer pen.  The warp
+    and the pen are most of the work and are done image by image, so any
+    part of a batch can be made anywhere (a training step's second half is
+    made in the worker process that computes its gradient, second_half.py)
+    with the same numbers as the whole batch at once."""
+
+    images: np.ndarray               # (m, 28, 28) float32 in [0, 1], strokes added
+    positions: np.ndarray | None     # (m, 2, 784) float32 (source_positions), or no warp
+    pens: np.ndarray | None          # (m,) uniform draws picking the pen (_thickness), or none
+
+    def apply(self, a=0, b=None):
+        """Images a..b of the batch, distorted."""
+        out = self.images[a:b]
+        if self.positions is not None:
+            out = warp(out, self.positions[a:b])
+        if self.pens is not None:
+            out = _thickness(out, self.pens[a:b])
+        return out
+
+
+def distortions(images, rng, kinds=AUGMENTATIONS, labels=None):
+    """Draw the distortions of a batch (see augment) and add its strokes."""
     m = images.shape[0]
     out = np.multiply(images, np.float32(1 / 255), dtype=np.float32)  # one pass, the same numbers
     if "pen" in kinds:
@@ -101,11 +132,8 @@ def augment(images, rng, kinds=AUGMENTATIONS, labels=None):
             chosen = np.flatnonzero((labels == digit) & (rng.random(m) < share))
             if len(chosen):
                 out[chosen] = add_stroke(out[chosen], rng)
-    if any(k in kinds for k in GEOMETRIC):
-        out = warp(out, source_positions(m, rng, kinds))
-    if "thickness" in kinds:
-        out = _thickness(out, rng.random(m))
-    return out
+    positions = source_positions(m, rng, kinds) if any(k in kinds for k in GEOMETRIC) else None
+    return Distortions(out, positions, rng.random(m) if "thickness" in kinds else None)
 
 
 def source_positions(m, rng, kinds):
@@ -144,7 +172,7 @@ def warp(images, positions):
     # special case, and keeps every neighbour of a sample inside the array.
     padded = np.zeros((m, _PADDED, _PADDED), dtype=np.float32)
     padded[:, 1:SIZE + 1, 1:SIZE + 1] = images
-    positions += np.float32(1)  # into the frame's coordinates
+    positions = positions + np.float32(1)  # into the frame's coordinates
     np.maximum(positions, 0, out=positions)
     np.minimum(positions, SIZE + 1, out=positions)
     corner = np.floor(positions)

@@ -245,7 +245,8 @@ class Network:
         return d
 
     def gradient(self, X, labels, l2=0.0):
-        """Forward, loss and backward on one batch.
+        """Forward, loss and backward on one batch: X (784, m), or a batch
+        that makes its columns when asked for (training.DistortedBatch).
 
         Returns (loss, number correct) and leaves dLoss/dparams in `grads`.
         A large batch is cut in two halves whose gradients are computed at
@@ -253,16 +254,18 @@ class Network:
         averaged: the same gradient, up to the order of the sums.
         """
         m = X.shape[1]
+        made = hasattr(X, "columns")  # a batch whose columns are made when asked for (training.DistortedBatch)
         with blas_threads().limit(limits=1, user_api="blas"):
             if m * self.multiply_adds < 2 * MIN_HALF_WORK:
-                loss, correct = self.shard_gradient(X, labels)
+                loss, correct = self.shard_gradient(X.columns() if made else X, labels)
             else:
                 if self.second_half is None:
                     self.second_half = SecondHalf(self)
                 a = m // 2
                 self.second_half.begin(X, a, labels)
                 try:
-                    first_loss, first_correct = self.shard_gradient(X[:, :a], labels[:a])
+                    first_loss, first_correct = self.shard_gradient(X.columns(0, a) if made else X[:, :a],
+                                                                    labels[:a])
                 finally:
                     second_loss, second_correct, second_grads = self.second_half.end()
                 loss = (first_loss * a + second_loss * (m - a)) / m

@@ -45,8 +45,11 @@ import weakref
 from collections import OrderedDict
 from multiprocessing import resource_tracker, shared_memory
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+
+from .shapes import PIXELS, SIDE
 
 log = logging.getLogger(__name__)
 
@@ -59,31 +62,41 @@ ALIGN = 64
 
 
 def block_layout(n_params, dtype, rows, columns):
-    """Offsets and size of a block: [weights | gradient | images | labels]."""
-    def up(offset):
-        return -(-offset // ALIGN) * ALIGN
+    """Offsets of a block's parts, and its size, with room for a half of
+    `columns` images: the weights, the gradient, the half's columns X
+    (rows, columns) and labels, and for a distorted batch (training.py's
+    DistortedBatch) where its pixels read and which pen each image gets
+    (its images before the warp go where X goes)."""
     item = np.dtype(dtype).itemsize
-    grads = up(n_params * item)
-    images = up(grads + n_params * item)
-    labels = up(images + rows * columns * item)
-    return {"grads": grads, "images": images, "labels": labels, "size": labels + 8 * columns}
+    sizes = {"params": n_params * item, "grads": n_params * item, "X": rows * columns * max(item, 4),
+             "labels": 8 * columns, "positions": 4 * 2 * PIXELS * columns, "pens": 8 * columns}
+    offsets, end = {}, 0
+    for part, size in sizes.items():
+        offsets[part] = end
+        end = -(-(end + size) // ALIGN) * ALIGN
+    return offsets, end
 
 
-def block_views(buffer, n_params, dtype, rows, columns, order, m):
-    """The weights, gradient, images (rows, m) and labels (m) in `buffer`."""
-    at = block_layout(n_params, dtype, rows, columns)
-    params = np.ndarray((n_params,), dtype, buffer, 0)
-    grads = np.ndarray((n_params,), dtype, buffer, at["grads"])
-    images = np.ndarray((rows, m), dtype, buffer, at["images"], order=order)
-    labels = np.ndarray((m,), np.int64, buffer, at["labels"])
-    return params, grads, images, labels
+def block_views(buffer, n_params, dtype, rows, columns, m=0, order="C"):
+    """The parts of a block (see block_layout) as arrays, for a half of m images."""
+    at, _ = block_layout(n_params, dtype, rows, columns)
+
+    def part(name, shape, part_dtype, part_order="C"):
+        return np.ndarray(shape, part_dtype, buffer, at[name], order=part_order)
+    return SimpleNamespace(params=part("params", (n_params,), dtype), grads=part("grads", (n_params,), dtype),
+                           X=part("X", (rows, m), dtype, order), labels=part("labels", (m,), np.int64),
+                           images=part("X", (m, SIDE, SIDE), np.float32),
+                           positions=part("positions", (m, 2, PIXELS), np.float32),
+                           pens=part("pens", (m,), np.float64))
 
 
 # -- the worker process -------------------------------------------------------
 
 def serve(requests, answers):
     """Answer every request line until `requests` ends."""
-    from .model import Network  # noqa: PLC0415 (keeps this module light to import)
+    from .augment import Distortions  # noqa: PLC0415 (keeps this module light to import)
+    from .model import Network  # noqa: PLC0415
+    from .training import DistortedBatch  # noqa: PLC0415
     blocks = OrderedDict()  # name -> (SharedMemory, twin network)
     for line in requests:
         request = json.loads(line)
@@ -93,24 +106,28 @@ def serve(requests, answers):
                 blocks.pop(name)[0].close()
             continue
         try:
+            shape = (request["n_params"], request["dtype"], request["rows"], request["columns"])
             if name not in blocks:
                 memory = shared_memory.SharedMemory(name=name)
                 # Python 3.11 registers a block it only opened, and would unlink it when this
                 # process ends: the block belongs to the training process.
                 resource_tracker.unregister(memory._name, "shared_memory")
-                params, *_ = block_views(memory.buf, request["n_params"], request["dtype"], 0, 0, "C", 0)
+                params = block_views(memory.buf, *shape).params
                 blocks[name] = (memory, Network(request["arch"], 0, np.dtype(request["dtype"]), params=params))
                 while len(blocks) > KEPT_BLOCKS:
                     blocks.popitem(last=False)[1][0].close()
             blocks.move_to_end(name)
             memory, twin = blocks[name]
-            _, grads, images, labels = block_views(memory.buf, request["n_params"], request["dtype"],
-                                                   request["rows"], request["columns"], request["order"],
-                                                   request["m"])
+            half = block_views(memory.buf, *shape, request["m"], request["order"])
+            X = half.X
+            if distorted := request.get("distorted"):
+                X = DistortedBatch(Distortions(half.images, half.positions if distorted["positions"] else None,
+                                               half.pens if distorted["pens"] else None),
+                                   distorted["pixels_together"]).columns()
             twin.rng.bit_generator.state = request["random_state"]
-            loss, correct = twin.shard_gradient(images, labels)
-            np.copyto(grads, twin.grads)
-            del grads, images, labels
+            loss, correct = twin.shard_gradient(X, half.labels)
+            np.copyto(half.grads, twin.grads)
+            del half, X
             answer = {"loss": loss, "correct": correct, "random_state": twin.rng.bit_generator.state}
         except Exception as error:  # noqa: BLE001 (reported to the training process, which computes the half itself)
             answer = {"error": f"{type(error).__name__}: {error}"}
@@ -267,10 +284,11 @@ class SecondHalf:
         self.stretch = STRETCHES[0]   # steps to compute here when the worker is slow
         self.here_for = 0             # steps left to compute here
         self.handed_over = 0.0        # when the half went to the worker
+        self.answered = 0             # halves the worker computed
 
     def begin(self, X, a, labels):
-        """Start the gradient of X[:, a:] (with labels[a:])."""
-        self.half = (X[:, a:], labels[a:])
+        """Start the gradient of X's columns from a on (with labels[a:])."""
+        self.half = (X, a, labels)
         if self.here_for:
             self.here_for -= 1
             return
@@ -300,10 +318,12 @@ class SecondHalf:
             self._choose(ours - self.handed_over, time.perf_counter() - ours)
             if answer is not None and "error" not in answer:
                 self.twin.rng.bit_generator.state = answer["random_state"]
-                return answer["loss"], answer["correct"], self._views(0)[1]
+                self.answered += 1
+                return answer["loss"], answer["correct"], self._views().grads
             if answer is not None:
                 log.warning("the second-half worker failed: %s; computed in this process", answer["error"])
-        loss, correct = self.twin.shard_gradient(*self.half)
+        X, a, labels = self.half
+        loss, correct = self.twin.shard_gradient(X.columns(a) if hasattr(X, "columns") else X[:, a:], labels[a:])
         return loss, correct, self.twin.grads
 
     def _choose(self, ours, waited):
@@ -323,31 +343,44 @@ class SecondHalf:
         self.worker.lock.release()
         self.worker = None
 
-    def _views(self, m, order="C"):
-        return block_views(self.memory.buf, self.net.params.size, self.net.params.dtype, *self.shape, order, m)
+    def _views(self, m=0, order="C"):
+        return block_views(self.memory.buf, self.net.params.size, self.net.params.dtype, *self.shape, m, order)
 
     def _fill_block(self, X, a, labels):
         rows, m = X.shape[0], X.shape[1] - a
         if self.memory is None or self.shape[0] != rows or self.shape[1] < m:
             self.release()
             self.shape = (rows, m)
-            size = block_layout(self.net.params.size, self.net.params.dtype, rows, m)["size"]
+            _, size = block_layout(self.net.params.size, self.net.params.dtype, rows, m)
             self.memory = shared_memory.SharedMemory(create=True, size=size)
             self._finalizer = weakref.finalize(self, _release_block, self.memory)
-        half = X[:, a:]
-        order = "F" if half.flags.f_contiguous and not half.flags.c_contiguous else "C"
-        params, _, images, block_labels = self._views(m, order)
-        np.copyto(params, self.net.params)
-        # A batch that cannot change (the whole training set, every step of
-        # full-batch training) is copied to the block once.
-        if not (self.sent is X and not X.flags.writeable):
-            np.copyto(images, half)
-            np.copyto(block_labels, labels[a:])
-            self.sent = X if not X.flags.writeable else None
-        del params, images, block_labels
-        return {"block": self.memory.name, "arch": self.net.arch, "n_params": self.net.params.size,
-                "dtype": self.net.params.dtype.str, "rows": rows, "columns": self.shape[1], "order": order,
-                "m": m, "random_state": self.twin.rng.bit_generator.state}
+        request = {"block": self.memory.name, "arch": self.net.arch, "n_params": self.net.params.size,
+                   "dtype": self.net.params.dtype.str, "rows": rows, "columns": self.shape[1], "m": m, "order": "C",
+                   "random_state": self.twin.rng.bit_generator.state}
+        half = self._views(m)
+        np.copyto(half.params, self.net.params)
+        np.copyto(half.labels, labels[a:])
+        if hasattr(X, "distortions"):  # the worker makes the half's columns
+            made = X.distortions
+            np.copyto(half.images, made.images[a:])
+            if made.positions is not None:
+                np.copyto(half.positions, made.positions[a:])
+            if made.pens is not None:
+                np.copyto(half.pens, made.pens[a:])
+            request["distorted"] = {"positions": made.positions is not None, "pens": made.pens is not None,
+                                    "pixels_together": X.pixels_together}
+        else:
+            columns = X[:, a:]
+            if columns.flags.f_contiguous and not columns.flags.c_contiguous:
+                request["order"] = "F"
+                half = self._views(m, "F")
+            # A batch that cannot change (the whole training set, every step
+            # of full-batch training) is copied to the block once.
+            if not (self.sent is X and not X.flags.writeable):
+                np.copyto(half.X, columns)
+                self.sent = X if not X.flags.writeable else None
+        del half
+        return request
 
     def release(self):
         """Give back the shared memory (the network has finished training)."""

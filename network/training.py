@@ -9,19 +9,18 @@ simply not asking for the next one, and resume later.
 import dataclasses
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from .augment import augment
+from .augment import Distortions, distortions
 from .csvfile import load_csv
 from .digits import per_digit_subset, split_dev
 from .mnist import fetch_mnist
 from .model import Network, architecture, as_columns, blas_threads
 from .optimizers import OPTIMIZER_NAMES, OPTIMIZERS, scheduled_lr
-from .priority import run_in_background
 from .recipe_rules import RULES, RecipeError
+from .shapes import PIXELS
 
 DIVERGED_LOSS = 100.0  # a start-of-training loss is ln(10) = 2.3
 
@@ -191,8 +190,8 @@ def total_steps(config: TrainConfig, n_train: int) -> int:
 def batches(config, images, labels, rng):
     """The (X, labels) of every training step, in order: a fresh shuffle at
     the start of each epoch (mini-batches), and the batch's images freshly
-    distorted when the recipe augments them.  Only this generator draws
-    from `rng`, so computing it ahead (see `ahead`) changes no number."""
+    distorted when the recipe augments them (made when the step asks for
+    their columns: see DistortedBatch)."""
     n = len(labels)
     full_batch = config.batch_size is None
     batch_size = n if full_batch else min(config.batch_size, n)
@@ -211,20 +210,29 @@ def batches(config, images, labels, rng):
             order = rng.permutation(n)
         idx = order[in_epoch * batch_size:(in_epoch + 1) * batch_size]
         if config.augment:
-            yield as_columns(augment(images[idx], rng, config.augment, labels[idx]), pixels_together), labels[idx]
+            drawn = distortions(images[idx], rng, config.augment, labels[idx])
+            yield DistortedBatch(drawn, pixels_together), labels[idx]
         else:
             yield (everything if full_batch else as_columns(images[idx], pixels_together)), labels[idx]
 
 
-def ahead(items):
-    """The items of an iterator, each computed on a second thread while the
-    caller works on the one before: distorting the next batch costs the
-    training step no time when a core has a moment free (README, "Speed")."""
-    with ThreadPoolExecutor(1, thread_name_prefix="next-batch", initializer=run_in_background) as pool:
-        coming = pool.submit(next, items, None)
-        while (item := coming.result()) is not None:
-            coming = pool.submit(next, items, None)
-            yield item
+@dataclass(frozen=True)
+class DistortedBatch:
+    """A batch of distorted images whose columns are made when asked for,
+    part by part: Network.gradient makes its first half, and the worker
+    process that computes the second half makes that one (second_half.py),
+    so the two cores share the warp, most of a distortion's work.  The same
+    numbers as as_columns(augment(...)) of the whole batch."""
+
+    distortions: Distortions
+    pixels_together: bool
+
+    @property
+    def shape(self):
+        return (PIXELS, len(self.distortions.images))
+
+    def columns(self, a=0, b=None):
+        return as_columns(self.distortions.apply(a, b), self.pixels_together)
 
 
 def train_steps(net, config, train_images, train_labels, dev_images=None, dev_labels=None):
@@ -245,8 +253,6 @@ def train_steps(net, config, train_images, train_labels, dev_images=None, dev_la
     per_epoch = steps_per_epoch(config, n)
     total = total_steps(config, n)
     steps = batches(config, train_images, train_labels, rng)
-    if config.augment:  # a batch of distortions is worth a thread; a plain one is not
-        steps = ahead(steps)
     has_dev = dev_labels is not None and len(dev_labels) > 0
 
     seconds = 0.0

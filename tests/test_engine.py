@@ -15,9 +15,9 @@ from network.optimizers import ONECYCLE_WARMUP, OPTIMIZERS, scheduled_lr
 from network.recipe_rules import RecipeError
 from network.training import (
     PRESETS,
+    DistortedBatch,
     TrainConfig,
     TrainingDiverged,
-    ahead,
     batches,
     new_network,
     train_steps,
@@ -405,15 +405,23 @@ def test_pen_redraws_strokes_one_round_pen_wide():
 
 # -- training loop -----------------------------------------------------------
 
-def test_batches_distorted_ahead_on_another_thread_are_the_batches_in_line():
+@pytest.mark.parametrize("pixels_together", [False, True])
+def test_a_distorted_batch_made_in_parts_is_the_batch_made_at_once(pixels_together):
+    """Training's distorted batches are made half by half (in two processes,
+    see second_half.py): the same columns as distorting the whole batch at
+    once, and the same random numbers drawn in the same order."""
     images, labels = toy_images(50)
-    config = TrainConfig(batch_size=16, epochs=2, augment=("shift", "rotate", "thickness"))
-    in_line = list(batches(config, images, labels, np.random.default_rng(5)))
-    computed_ahead = list(ahead(batches(config, images, labels, np.random.default_rng(5))))
-    assert len(in_line) == len(computed_ahead) == 8
-    for (X, y), (X_ahead, y_ahead) in zip(in_line, computed_ahead):
-        np.testing.assert_array_equal(X, X_ahead)
-        np.testing.assert_array_equal(y, y_ahead)
+    config = TrainConfig(conv=() if pixels_together else ((4, 5),), batch_size=16, epochs=1,
+                         augment=AUGMENTATIONS)
+    rng = np.random.default_rng(5)
+    order = rng.permutation(50)
+    for i, (batch, y) in enumerate(batches(config, images, labels, np.random.default_rng(5))):
+        idx = order[16 * i:16 * (i + 1)]
+        whole = as_columns(augment(images[idx], rng, AUGMENTATIONS, labels[idx]), pixels_together)
+        m = len(idx)
+        assert isinstance(batch, DistortedBatch) and batch.shape == (784, m)
+        np.testing.assert_array_equal(np.hstack([batch.columns(0, m // 2), batch.columns(m // 2)]), whole)
+        np.testing.assert_array_equal(y, labels[idx])
 
 
 def test_fast_preset_learns_toy_images():
