@@ -1,6 +1,7 @@
 """A neural network written from scratch in NumPy, that reads handwritten digits.
 
     model.py        the network: forward and backward propagation
+    second_half.py  the second half of a large batch, in a worker process
     layers.py       dense, activation and dropout layers
     conv.py         convolution and max-pooling (the shipped model's CNN)
     activations.py  activation functions and their derivatives, side by side
@@ -17,7 +18,7 @@
     csvfile.py      Kaggle-format CSVs
     files.py        the data folder; writing files atomically
     errors.py       UserError: the mistakes a user can fix
-    shapes.py       28x28 images, 784 inputs, 10 digits
+    shapes.py       28x28 images, 784 inputs, 10 digits; images as input columns
     preprocess.py   a canvas drawing -> an MNIST-style 28x28 image
     novelty.py      does a drawing look like any digit at all? (the digit atlas)
     visualise.py    pictures of weights, activations and saliency

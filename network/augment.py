@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .shapes import PIXELS, as_columns
+
 AUGMENTATIONS = ("shift", "rotate", "scale", "shear", "elastic", "thickness", "flag", "cross", "hook", "pen")
 GEOMETRIC = ("shift", "rotate", "scale", "shear", "elastic")
 
@@ -134,6 +136,25 @@ def distortions(images, rng, kinds=AUGMENTATIONS, labels=None):
                 out[chosen] = add_stroke(out[chosen], rng)
     positions = source_positions(m, rng, kinds) if any(k in kinds for k in GEOMETRIC) else None
     return Distortions(out, positions, rng.random(m) if "thickness" in kinds else None)
+
+
+@dataclass(frozen=True)
+class DistortedBatch:
+    """A batch of distorted images whose columns are made when asked for,
+    part by part: Network.gradient makes its first half, and the worker
+    process that computes the second half makes that one (second_half.py),
+    so the two cores share the warp, most of a distortion's work.  The same
+    numbers as as_columns(augment(...)) of the whole batch."""
+
+    distortions: Distortions
+    pixels_together: bool
+
+    @property
+    def shape(self):
+        return (PIXELS, len(self.distortions.images))
+
+    def columns(self, a=0, b=None):
+        return as_columns(self.distortions.apply(a, b), self.pixels_together)
 
 
 def source_positions(m, rng, kinds):

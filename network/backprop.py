@@ -22,8 +22,9 @@ import numpy as np
 
 from .activations import cross_entropy, one_hot, softmax
 from .layers import Activation, Dense, Dropout
-from .model import Network, as_columns
+from .model import Network
 from .optimizers import GradientDescent
+from .shapes import as_columns
 
 
 class NotDense(ValueError):

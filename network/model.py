@@ -31,7 +31,7 @@ from .layers import Activation, Dense, Dropout
 from .memory import keep_freed_memory
 from .recipe_rules import INITS, RULES
 from .second_half import SecondHalf
-from .shapes import IMAGE_SHAPE, N_CLASSES, PIXELS, SIDE
+from .shapes import IMAGE_SHAPE, N_CLASSES, SIDE, as_columns
 
 keep_freed_memory()  # once per process: see memory.py
 
@@ -153,27 +153,6 @@ def _positive_int(spec, key, limit):
     return value
 
 
-def as_columns(images, pixels_together=False):
-    """Images (m, 28, 28) or (m, 784), uint8 0..255 or float 0..1, as the
-    float32 matrix X of shape (784, m) with one image per column.
-
-    pixels_together: the same X laid out in memory as the images are, each
-    one's pixels side by side (the transpose of an (m, 784) matrix): no
-    transposing copy to make, and the layout a dense first layer's
-    dW = dZ X^T reads fastest (README, "Speed")."""
-    images = np.asarray(images)
-    m = images.shape[0]
-    flat = images.reshape(m, -1)
-    if flat.shape[1] != PIXELS:
-        raise ValueError(f"expected 28x28 images, got shape {images.shape}")
-    if pixels_together:
-        scale = np.float32(1 / 255 if images.dtype == np.uint8 else 1)
-        return np.multiply(flat, scale, dtype=np.float32).T
-    if images.dtype == np.uint8:
-        return np.ascontiguousarray(flat.T, dtype=np.float32) * np.float32(1 / 255)
-    return np.ascontiguousarray(flat.T, dtype=np.float32)
-
-
 @dataclass(frozen=True)
 class Reading:
     """How a network read one image (see Network.explain)."""
@@ -246,7 +225,7 @@ class Network:
 
     def gradient(self, X, labels, l2=0.0):
         """Forward, loss and backward on one batch: X (784, m), or a batch
-        that makes its columns when asked for (training.DistortedBatch).
+        that makes its columns when asked for (augment.DistortedBatch).
 
         Returns (loss, number correct) and leaves dLoss/dparams in `grads`.
         A large batch is cut in two halves whose gradients are computed at
@@ -254,7 +233,7 @@ class Network:
         averaged: the same gradient, up to the order of the sums.
         """
         m = X.shape[1]
-        made = hasattr(X, "columns")  # a batch whose columns are made when asked for (training.DistortedBatch)
+        made = hasattr(X, "columns")  # a batch whose columns are made when asked for (augment.DistortedBatch)
         with blas_threads().limit(limits=1, user_api="blas"):
             if m * self.multiply_adds < 2 * MIN_HALF_WORK:
                 loss, correct = self.shard_gradient(X.columns() if made else X, labels)

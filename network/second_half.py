@@ -64,7 +64,7 @@ ALIGN = 64
 def block_layout(n_params, dtype, rows, columns):
     """Offsets of a block's parts, and its size, with room for a half of
     `columns` images: the weights, the gradient, the half's columns X
-    (rows, columns) and labels, and for a distorted batch (training.py's
+    (rows, columns) and labels, and for a distorted batch (augment.py's
     DistortedBatch) where its pixels read and which pen each image gets
     (its images before the warp go where X goes)."""
     item = np.dtype(dtype).itemsize
@@ -94,9 +94,8 @@ def block_views(buffer, n_params, dtype, rows, columns, m=0, order="C"):
 
 def serve(requests, answers):
     """Answer every request line until `requests` ends."""
-    from .augment import Distortions  # noqa: PLC0415 (keeps this module light to import)
+    from .augment import DistortedBatch, Distortions  # noqa: PLC0415 (keeps this module light to import)
     from .model import Network  # noqa: PLC0415
-    from .training import DistortedBatch  # noqa: PLC0415
     blocks = OrderedDict()  # name -> (SharedMemory, twin network)
     for line in requests:
         request = json.loads(line)

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .augment import Distortions, distortions
+from .augment import DistortedBatch, distortions
 from .csvfile import load_csv
 from .digits import per_digit_subset, split_dev
 from .mnist import fetch_mnist
-from .model import Network, architecture, as_columns, blas_threads
+from .model import Network, architecture, blas_threads
 from .optimizers import OPTIMIZER_NAMES, OPTIMIZERS, scheduled_lr
 from .recipe_rules import RULES, RecipeError
-from .shapes import PIXELS
+from .shapes import as_columns
 
 DIVERGED_LOSS = 100.0  # a start-of-training loss is ln(10) = 2.3
 
@@ -214,25 +214,6 @@ def batches(config, images, labels, rng):
             yield DistortedBatch(drawn, pixels_together), labels[idx]
         else:
             yield (everything if full_batch else as_columns(images[idx], pixels_together)), labels[idx]
-
-
-@dataclass(frozen=True)
-class DistortedBatch:
-    """A batch of distorted images whose columns are made when asked for,
-    part by part: Network.gradient makes its first half, and the worker
-    process that computes the second half makes that one (second_half.py),
-    so the two cores share the warp, most of a distortion's work.  The same
-    numbers as as_columns(augment(...)) of the whole batch."""
-
-    distortions: Distortions
-    pixels_together: bool
-
-    @property
-    def shape(self):
-        return (PIXELS, len(self.distortions.images))
-
-    def columns(self, a=0, b=None):
-        return as_columns(self.distortions.apply(a, b), self.pixels_together)
 
 
 def train_steps(net, config, train_images, train_labels, dev_images=None, dev_labels=None):

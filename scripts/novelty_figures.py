@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from network import novelty  # noqa: E402
 from network.mnist import fetch_mnist  # noqa: E402
-from network.model import as_columns  # noqa: E402
 from network.modelfile import input_blur, load_model  # noqa: E402
 from network.preprocess import canvas_to_mnist, soften  # noqa: E402
+from network.shapes import as_columns  # noqa: E402
 from scripts.not_digits import DOODLES, LETTERS, font_canvases, stroke_canvases  # noqa: E402
 from scripts.render_strokes import load_pendigits, random_canvas  # noqa: E402
 

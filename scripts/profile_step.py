@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from network.activations import one_hot, softmax  # noqa: E402
 from network.augment import augment  # noqa: E402
-from network.model import as_columns  # noqa: E402
+from network.shapes import as_columns  # noqa: E402
 from network.training import PRESETS, TrainConfig, new_network, parse_conv, parse_widths  # noqa: E402
 
 

@@ -10,9 +10,10 @@ from network import model
 from network.activations import ACTIVATIONS, cross_entropy, one_hot, softmax, softmax_loss
 from network.augment import _GRID, AUGMENTATIONS, augment, redrawn, skeletons, warp
 from network.conv import MaxPool2D
-from network.model import ArchitectureError, Network, architecture, as_columns
+from network.model import ArchitectureError, Network, architecture
 from network.optimizers import ONECYCLE_WARMUP, OPTIMIZERS, scheduled_lr
 from network.recipe_rules import RecipeError
+from network.shapes import as_columns
 from network.training import (
     PRESETS,
     DistortedBatch,
