@@ -61,7 +61,7 @@ STRETCHES = (10, 640)  # then steps computed here when it is slow: at first, and
 ALIGN = 64
 
 
-def block_layout(n_params, dtype, rows, columns):
+def block_layout(n_params, dtype, rows, columns, distorted):
     """Offsets of a block's parts, and its size, with room for a half of
     `columns` images: the weights, the gradient, the half's columns X
     (rows, columns) and labels, and for a distorted batch (augment.py's
@@ -69,7 +69,7 @@ def block_layout(n_params, dtype, rows, columns):
     (its images before the warp go where X goes)."""
     item = np.dtype(dtype).itemsize
     sizes = {"params": n_params * item, "grads": n_params * item, "X": rows * columns * max(item, 4),
-             "labels": 8 * columns, "positions": 4 * 2 * PIXELS * columns, "pens": 8 * columns}
+             "labels": 8 * columns, "positions": 4 * 2 * PIXELS * columns * distorted, "pens": 8 * columns * distorted}
     offsets, end = {}, 0
     for part, size in sizes.items():
         offsets[part] = end
@@ -77,17 +77,17 @@ def block_layout(n_params, dtype, rows, columns):
     return offsets, end
 
 
-def block_views(buffer, n_params, dtype, rows, columns, m=0, order="C"):
+def block_views(buffer, n_params, dtype, rows, columns, distorted, m=0, order="C"):
     """The parts of a block (see block_layout) as arrays, for a half of m images."""
-    at, _ = block_layout(n_params, dtype, rows, columns)
+    at, _ = block_layout(n_params, dtype, rows, columns, distorted)
 
     def part(name, shape, part_dtype, part_order="C"):
         return np.ndarray(shape, part_dtype, buffer, at[name], order=part_order)
     return SimpleNamespace(params=part("params", (n_params,), dtype), grads=part("grads", (n_params,), dtype),
                            X=part("X", (rows, m), dtype, order), labels=part("labels", (m,), np.int64),
                            images=part("X", (m, SIDE, SIDE), np.float32),
-                           positions=part("positions", (m, 2, PIXELS), np.float32),
-                           pens=part("pens", (m,), np.float64))
+                           positions=part("positions", (m * distorted, 2, PIXELS), np.float32),
+                           pens=part("pens", (m * distorted,), np.float64))
 
 
 # -- the worker process -------------------------------------------------------
@@ -105,7 +105,8 @@ def serve(requests, answers):
                 blocks.pop(name)[0].close()
             continue
         try:
-            shape = (request["n_params"], request["dtype"], request["rows"], request["columns"])
+            shape = (request["n_params"], request["dtype"], request["rows"], request["columns"],
+                     "distorted" in request)
             if name not in blocks:
                 memory = shared_memory.SharedMemory(name=name)
                 # Python 3.11 registers a block it only opened, and would unlink it when this
@@ -274,7 +275,7 @@ class SecondHalf:
         self.net = net
         self.twin = net.twin(seed=[net.seed, 1])  # its rng draws the second half's dropout masks
         self.memory = None
-        self.shape = None     # (rows, columns) the block has room for
+        self.shape = None     # (rows, columns, distorted) the block has room for
         self.sent = None      # the read-only batch whose half is in the block already
         self.worker = None
         self.half = None
@@ -297,9 +298,10 @@ class SecondHalf:
         try:
             request = self._fill_block(X, a, labels)
         except OSError as error:  # no room for shared memory
-            log.warning("no shared memory for the second half (%s): computed in this process", error)
-            self.worker.lock.release()
-            self.worker = None
+            log.warning("no shared memory for the second half (%s): the next %d computed in this process",
+                        error, STRETCHES[1])
+            self.here_for = STRETCHES[1]
+            self._give_up()
             return
         if not self.worker.ask(request):
             self._give_up()
@@ -347,10 +349,12 @@ class SecondHalf:
 
     def _fill_block(self, X, a, labels):
         rows, m = X.shape[0], X.shape[1] - a
-        if self.memory is None or self.shape[0] != rows or self.shape[1] < m:
+        distorted = hasattr(X, "distortions")
+        if self.memory is None or self.shape[0] != rows or self.shape[1] < m or self.shape[2] != distorted:
             self.release()
-            self.shape = (rows, m)
-            _, size = block_layout(self.net.params.size, self.net.params.dtype, rows, m)
+            _, size = block_layout(self.net.params.size, self.net.params.dtype, rows, m, distorted)
+            check_room(size)
+            self.shape = (rows, m, distorted)
             self.memory = shared_memory.SharedMemory(create=True, size=size)
             self._finalizer = weakref.finalize(self, _release_block, self.memory)
         request = {"block": self.memory.name, "arch": self.net.arch, "n_params": self.net.params.size,
@@ -359,7 +363,7 @@ class SecondHalf:
         half = self._views(m)
         np.copyto(half.params, self.net.params)
         np.copyto(half.labels, labels[a:])
-        if hasattr(X, "distortions"):  # the worker makes the half's columns
+        if distorted:  # the worker makes the half's columns
             made = X.distortions
             np.copyto(half.images, made.images[a:])
             if made.positions is not None:
@@ -387,6 +391,20 @@ class SecondHalf:
             WORKER.forget(self.memory.name)
             self._finalizer()
             self.memory, self.shape, self.sent = None, None, None
+
+
+def check_room(size):
+    """Raise OSError unless `size` bytes fit in a quarter of the free shared
+    memory: Linux promises shared memory before it has it, and a process
+    writing past what /dev/shm holds (64 MB in a default Docker container)
+    dies of SIGBUS."""
+    try:
+        room = os.statvfs("/dev/shm")
+    except OSError:
+        return  # no /dev/shm (not Linux): shared memory lives elsewhere
+    if size > room.f_bavail * room.f_frsize // 4:
+        raise OSError(f"{size / 1e6:.0f} MB of shared memory wanted, "
+                      f"{room.f_bavail * room.f_frsize / 1e6:.0f} MB free in /dev/shm")
 
 
 def _release_block(memory):

@@ -129,3 +129,17 @@ def test_distorted_batches_are_made_and_learnt_the_same_anywhere(halves, monkeyp
     by_here = new_network(config)
     assert [p.loss for p in train_steps(by_here, config, images, labels)] == losses
     np.testing.assert_array_equal(by_worker.params, by_here.params)
+
+
+def test_without_room_in_shared_memory_the_halves_are_computed_here(halves, monkeypatch):
+    """A block that would not fit in /dev/shm (where writing past its size
+    kills the process) is never made: this process computes both halves."""
+    assert second_half.WORKER.wait_until_ready()
+    monkeypatch.setattr(os, "statvfs", lambda path: os.statvfs_result((4096, 4096, 10, 10, 10, 0, 0, 0, 0, 255)))
+    net, reference = Network(ARCH, seed=5), Network(ARCH, seed=5)
+    got = steps(net, 2)
+    assert net.second_half.answered == 0 and net.second_half.memory is None
+    here_only(monkeypatch)
+    for (loss, correct, grads), (loss_here, correct_here, grads_here) in zip(got, steps(reference, 2)):
+        assert (loss, correct) == (loss_here, correct_here)
+        np.testing.assert_array_equal(grads, grads_here)
