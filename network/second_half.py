@@ -199,12 +199,11 @@ class Worker:
 
     def _start(self):
         self.stop()  # one that ended by itself
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
-                                                            os.environ.get("PYTHONPATH")])))
-        try:
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        try:  # run from the folder holding this package, so `-m network...` finds this one
             self.process = subprocess.Popen([sys.executable, "-m", "network.second_half"], stdin=subprocess.PIPE,
-                                            stdout=subprocess.PIPE, env=env, text=True, close_fds=True)
+                                            stdout=subprocess.PIPE, env=env, text=True, close_fds=True,
+                                            cwd=Path(__file__).resolve().parent.parent)
             self.started_at = time.monotonic()
         except OSError as error:
             self.fail(f"it did not start: {error}")

@@ -6,8 +6,10 @@ Starts the app (its own data folder; or --url for a running one), opens a
 class, and drives real Chromium: students join by link, one every 2 s, and
 draw the digits asked for, one after another, with 4-8 s between
 readings (drawing the next digit takes a student that long); once all have joined, the readings of
-the next --window seconds are timed; each trainer runs the Fast demo on
-the Train page again and again meanwhile.  A reading's time is from the pen lifting (the
+the next --window seconds are timed; each trainer runs the Fast demo (or
+--trainer-preset default: the shipped CNN's recipe at full speed, trained
+in halves with the worker process, network/second_half.py) on the Train
+page again and again meanwhile.  A reading's time is from the pen lifting (the
 mouse-up) to the prediction on the page.  Prints the readings' median, p95
 and max, and the server's memory before, at its peak and after every tab
 has closed.  The browsers run on the same machine as the server: on 2
@@ -41,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from network.memory import SERVER_ENVIRONMENT  # noqa: E402
 from network.store import open_store  # noqa: E402
 from tests.drawn import STROKES, canvas_state, draw_digit  # noqa: E402
+from ui.train_runs import PRESET_NAMES  # noqa: E402
 
 PAUSE = (4.0, 8.0)  # seconds a student takes between readings: drawing the next digit, looking
 RUN_TIMEOUT = 120   # seconds a page run may take before the student counts as stuck
@@ -255,13 +258,16 @@ async def warm_up(browser, url, code):
     await context.close()
 
 
-async def trainer(browser, url, stop, times):
-    """A student training the Fast demo at the page's own pace (Watch) again
-    and again; `times` gets each run's seconds from Start to Finished."""
+async def trainer(browser, url, stop, times, preset):
+    """A student training `preset` again and again, the Fast demo at the
+    page's own pace (Watch), any other at full speed; `times` gets each
+    run's seconds from Start to Finished."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     await page.goto(f"{url}/train", timeout=600_000, wait_until="domcontentloaded")
-    await page.locator(".st-key-train-preset").get_by_text("Fast demo", exact=True).click(timeout=600_000)
+    await page.locator(".st-key-train-preset").get_by_text(PRESET_NAMES[preset], exact=True).click(timeout=600_000)
+    if preset != "fast":
+        await page.locator(".st-key-train-speed").get_by_text("Full speed", exact=True).click(timeout=600_000)
     progress = page.locator(".st-key-train-progress")
     runs = 0
     while not stop.is_set():
@@ -318,7 +324,7 @@ async def measure(args, url, code, server, peak, sample, sampling):
             threading.Thread(target=sample, daemon=True).start()
         stop = asyncio.Event()
         run_times = []
-        trainers = [asyncio.create_task(trainer(browsers[i % len(browsers)], url, stop, run_times))
+        trainers = [asyncio.create_task(trainer(browsers[i % len(browsers)], url, stop, run_times, args.trainer_preset))
                     for i in range(args.trainers)]
         started = time.monotonic()
         cpu = asyncio.create_task(window_cpu(server.pid, room)) if server else None
@@ -345,10 +351,11 @@ async def measure(args, url, code, server, peak, sample, sampling):
         for browser in browsers:
             await browser.close()
     stored = open_store().count_drawings(code) - 1
-    print(f"{args.students} students drawing, {args.trainers} training (Fast demo, {len(run_times)} runs done); "
+    name = PRESET_NAMES[args.trainer_preset]
+    print(f"{args.students} students drawing, {args.trainers} training ({name}, {len(run_times)} runs done); "
           f"{stored} drawings stored in the class in {seconds:.0f} s")
     if run_times:
-        print(f"Fast demo runs, Start to Finished: median {statistics.median(run_times):.1f} s, "
+        print(f"{name} runs, Start to Finished: median {statistics.median(run_times):.1f} s, "
               f"max {max(run_times):.1f} s")
     if room.failed:
         print(f"{len(room.failed)} students failed: {room.failed[:3]}")
@@ -376,6 +383,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--trainers", type=int, default=2)
+    parser.add_argument("--trainer-preset", choices=["fast", "default"], default="fast",
+                        help="what the trainers train (default: the shipped CNN's recipe, at full speed)")
     parser.add_argument("--window", type=float, default=90,
                         help="seconds of drawing, timed, once every student has joined")
     parser.add_argument("--browsers", type=int, default=4, help="Chromium processes to share the tabs")
