@@ -5,9 +5,10 @@ threads of one process hand Python's lock to each other at every NumPy call,
 and the CNN's halves lost 1-2 ms a step waiting for it
 (scripts/halves_profile.py); a second process has a lock of its own.
 
-One worker process serves every network training in this process, as one
-shard thread did before: started by the first large batch, it lives until
-this process ends (it stops when its stdin closes).  A network training in
+One worker process serves every network training in this process (a
+server's runs take turns with it, one half at a time): started by the
+first large batch, it lives until this process ends (it stops when its
+stdin closes).  A network training in
 halves has a block of shared memory: its weights, the gradient of the
 second half, that half's images and labels.  A request is one JSON line
 (which block, the network's architecture, the random state of the twin
@@ -22,9 +23,9 @@ do not depend on where a half was computed.
 
 Where a half is computed is chosen as training goes, and changes no number.
 On a machine whose cores are busy with other programs, handing a half over
-and back costs a wait for a core each way: 784-256-10 took 2.7 s an epoch
-in halves against 0.74 s in one piece with two busy programs running, the
-CNN 11.0 s against 9.5 s (scripts/shard_choice.py).  So when the worker's
+and back costs a wait for a core each way: with two busy programs running,
+784-256-10 took 2.25 s an epoch in halves against 0.75 s in one piece, the
+CNN 18.8 s against 7.1 s (scripts/shard_choice.py; README, "Speed").  So when the worker's
 answers come later than this process's own half took (the median of the
 last PROBE_STEPS steps), both halves are computed here for a stretch of
 steps, after which PROBE_STEPS steps try the worker again; each slow try
@@ -350,7 +351,9 @@ class SecondHalf:
         rows, m = X.shape[0], X.shape[1] - a
         distorted = hasattr(X, "distortions")
         if self.memory is None or self.shape[0] != rows or self.shape[1] < m or self.shape[2] != distorted:
-            self.release()
+            if self.memory is not None:  # too small: the worker (ours while we fill it) forgets it
+                self.worker.ask({"block": self.memory.name, "forget": True})
+                self._let_block_go()
             _, size = block_layout(self.net.params.size, self.net.params.dtype, rows, m, distorted)
             check_room(size)
             self.shape = (rows, m, distorted)
@@ -388,8 +391,11 @@ class SecondHalf:
         """Give back the shared memory (the network has finished training)."""
         if self.memory is not None:
             WORKER.forget(self.memory.name)
-            self._finalizer()
-            self.memory, self.shape, self.sent = None, None, None
+            self._let_block_go()
+
+    def _let_block_go(self):
+        self._finalizer()
+        self.memory, self.shape, self.sent = None, None, None
 
 
 def check_room(size):

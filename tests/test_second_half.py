@@ -143,3 +143,20 @@ def test_without_room_in_shared_memory_the_halves_are_computed_here(halves, monk
     for (loss, correct, grads), (loss_here, correct_here, grads_here) in zip(got, steps(reference, 2)):
         assert (loss, correct) == (loss_here, correct_here)
         np.testing.assert_array_equal(grads, grads_here)
+
+
+def test_a_bigger_batch_gets_a_bigger_block(halves):
+    """A network whose batches grow (fine-tuning, a second recipe) moves to a
+    new block and gives the old one back."""
+    assert second_half.WORKER.wait_until_ready()
+    net, reference = Network(ARCH, seed=6), Network(ARCH, seed=6)
+    net.gradient(*batch(16))
+    small = net.second_half.memory.name
+    loss, correct = net.gradient(*batch(64, seed=1))
+    assert net.second_half.memory.name != small and not os.path.exists(f"/dev/shm/{small}")
+    assert net.second_half.answered == 2
+    reference.gradient(*batch(16))
+    assert reference.gradient(*batch(64, seed=1)) == (loss, correct)
+    np.testing.assert_array_equal(net.grads, reference.grads)
+    net.done_training()
+    reference.done_training()
