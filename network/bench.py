@@ -140,7 +140,7 @@ def pin_process(cores):
     """Set the cores of every thread of this process and of the worker that
     computes second halves (Linux keeps one set per thread:
     os.sched_setaffinity(0, ...) alone would leave the threads that already
-    exist, BLAS's and the next-batch thread, where they were)."""
+    exist, BLAS's for one, where they were)."""
     worker = second_half.worker_pid()
     for process in ["self"] + ([str(worker)] if worker else []):
         try:

@@ -39,10 +39,12 @@ keep_freed_memory()  # once per process: see memory.py
 # machines this runs on (fixed, not the core count, so that a recipe trains
 # the same network everywhere), when each half is at least MIN_HALF_WORK
 # multiply-adds of forward pass: the second half goes to a worker process
-# (second_half.py), and handing it over costs about 0.1 ms a step (the
+# (second_half.py), and handing it over costs about 0.2 ms a step (the
 # weights and the half batch copied to shared memory, a line each way on a
-# pipe), more than a second core saves for a small network's step, while
-# the CNN (51 M a half) ... (scripts/shard_choice.py; README, "Speed").
+# pipe): 784-128-10 (6.5 M a half at batch 128) trained as fast in halves as
+# in one piece (0.406 and 0.408 s an epoch), 784-256-10 (13 M) 9% faster,
+# the CNN (51 M) 1.8x faster, on a quiet machine (scripts/shard_choice.py;
+# README, "Speed").
 MIN_HALF_WORK = 10_000_000
 
 
