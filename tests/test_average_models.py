@@ -47,3 +47,31 @@ def test_average_models_needs_the_drawings(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([SHIPPED, SHIPPED, "--data", str(tmp_path)])
     assert "no pendigits-train-strokes.npz" in capsys.readouterr().err
+
+
+def test_variants_turn_slant_and_resize_about_the_centre():
+    from scripts.average_models import VARIANTS, varied
+
+    bar = np.zeros((28, 28), np.float32)
+    bar[4:24, 13:15] = 1                                    # upright, centred
+    assert np.array_equal(varied(bar, 0, 0, 1), bar)        # no change is no change
+    assert np.allclose(varied((bar * 255).astype(np.uint8), 0, 0, 1), bar)   # MNIST's 0..255 read as 0..1
+    for degrees, slant, size in VARIANTS:
+        moved = varied(bar, degrees, slant, size)
+        rows, cols = np.nonzero(moved > 0.5)
+        assert abs(rows.mean() - 13.5) < 0.6 and abs(cols.mean() - 13.5) < 0.6   # still centred
+        assert (moved.sum() > bar.sum()) == (size > 1) or size == 1               # resized by `size`
+    turned = varied(bar, 8, 0, 1) > 0.5
+    rows, cols = np.nonzero(turned)
+    assert cols[rows == rows.min()].mean() != cols[rows == rows.max()].mean()  # the ends moved apart sideways
+
+
+def test_variants_average_of_a_model_with_itself_reads_as_the_model(drawings_dir, mnist_cache, capsys):
+    if mnist_cache is None:
+        pytest.skip("MNIST cannot be had here")
+    from scripts.average_models import main
+
+    main([SHIPPED, SHIPPED, "--data", str(drawings_dir), "--variants"])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows[0][1:4] == rows[2][1:4]
+    assert float(rows[0][1].rstrip("%")) > 99               # the variants do not spoil MNIST
