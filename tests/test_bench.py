@@ -23,3 +23,19 @@ def test_one_core_pins_every_thread_even_those_started_before():
     with one_core():
         assert set(map(frozenset, threads_cores().values())) == {frozenset({min(cores)})}
     assert set(map(frozenset, threads_cores().values())) == {frozenset(cores)}
+
+
+def test_the_gemm_peak_is_the_higher_of_two_measurements(monkeypatch):
+    """Measured before and after the networks: one measurement slowed by
+    another program must not flatter the run's ratios."""
+    from network import bench
+    from network.training import TrainConfig
+
+    measured = iter([100.0, 150.0])
+    monkeypatch.setattr(bench, "gemm_gflops", lambda: next(measured))
+    monkeypatch.setattr(bench, "BENCH_NETWORKS", {"784-16-10": TrainConfig(hidden=(16,))})
+    images, labels = bench.random_images(n=256)
+    results = bench.measure_networks(images, labels, repeats=1, say=lambda message: None)
+    assert results["gemm_gflops"] == 150.0 and results["gemm_gflops_before_after"] == [100.0, 150.0]
+    timed = results["networks"]["784-16-10"]
+    assert timed["ratio_to_gemm"] == pytest.approx(timed["gflops"] / 150.0, abs=1e-3)
