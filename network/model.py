@@ -253,7 +253,8 @@ class Network:
                 correct = first_correct + second_correct
                 share = self.grads.dtype.type  # the mean over the batch of each half's mean
                 self.grads *= share(a / m)
-                self.grads += share((m - a) / m) * second_grads
+                second_grads *= share((m - a) / m)  # in place: no fresh array each step
+                self.grads += second_grads
         if l2:
             for W, dW in self.weight_views:
                 dW += np.float32(l2) * W
